@@ -1,0 +1,122 @@
+"""The object store: one re-entrant lock, resource versions and a bounded change log for watches."""
+
+from __future__ import annotations
+
+import copy
+import random
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from kube_standin.clock import Clock, rfc3339
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Change:
+    resource_version: int
+    type: str  # ADDED, MODIFIED, DELETED
+    resource: str
+    obj: Obj
+
+
+class Store:
+    """Holds every object as its wire-format dict, keyed by resource plural then (namespace, name).
+
+    Callers hold `lock` around any read-modify-write sequence. Objects handed out are the stored
+    ones: copy before changing them outside the lock, and write back through `put`.
+    """
+
+    def __init__(self, clock: Clock, rng: random.Random, change_log_size: int = 20_000) -> None:
+        self.clock = clock
+        self.rng = rng
+        self.lock = threading.RLock()
+        self.changed = threading.Condition(self.lock)
+        self._objects: dict[str, dict[tuple[str, str], Obj]] = {}
+        self._resource_version = 1000
+        self._changes: deque[Change] = deque(maxlen=change_log_size)
+        self.closed = False
+
+    # ------------------------------------------------------------------ reads
+    @property
+    def resource_version(self) -> int:
+        return self._resource_version
+
+    def get(self, resource: str, namespace: str, name: str) -> Obj | None:
+        return self._objects.get(resource, {}).get((namespace, name))
+
+    def select(self, resource: str, namespace: str | None = None) -> list[Obj]:
+        items = self._objects.get(resource, {})
+        keys = sorted(k for k in items if namespace is None or k[0] == namespace)
+        return [items[k] for k in keys]
+
+    def find_by_uid(self, resource: str, uid: str) -> Obj | None:
+        for obj in self._objects.get(resource, {}).values():
+            if obj["metadata"].get("uid") == uid:
+                return obj
+        return None
+
+    def changes_after(self, resource_version: int) -> tuple[list[Change], bool]:
+        """Changes newer than resource_version, and whether the log still reaches back that far."""
+        complete = not self._changes or self._changes[0].resource_version <= resource_version + 1
+        return [c for c in self._changes if c.resource_version > resource_version], complete
+
+    # ------------------------------------------------------------------ writes
+    def new_uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def _next_version(self) -> str:
+        self._resource_version += 1
+        return str(self._resource_version)
+
+    def create(self, resource: str, obj: Obj) -> Obj:
+        meta = obj.setdefault("metadata", {})
+        meta.setdefault("uid", self.new_uid())
+        meta.setdefault("creationTimestamp", rfc3339(self.clock.now()))
+        meta["resourceVersion"] = self._next_version()
+        key = (meta.get("namespace", ""), meta["name"])
+        self._objects.setdefault(resource, {})[key] = obj
+        self._record("ADDED", resource, obj)
+        return obj
+
+    def put(self, resource: str, obj: Obj) -> Obj:
+        """Store a changed object (bumping its resourceVersion) unless it equals what is stored."""
+        meta = obj["metadata"]
+        key = (meta.get("namespace", ""), meta["name"])
+        current = self._objects.get(resource, {}).get(key)
+        if current is not None and _same_content(current, obj):
+            return current
+        meta["resourceVersion"] = self._next_version()
+        self._objects.setdefault(resource, {})[key] = obj
+        self._record("MODIFIED", resource, obj)
+        return obj
+
+    def remove(self, resource: str, namespace: str, name: str) -> Obj | None:
+        obj = self._objects.get(resource, {}).pop((namespace, name), None)
+        if obj is not None:
+            obj = copy.deepcopy(obj)
+            obj["metadata"]["resourceVersion"] = self._next_version()
+            self._record("DELETED", resource, obj)
+        return obj
+
+    def _record(self, change_type: str, resource: str, obj: Obj) -> None:
+        self._changes.append(
+            Change(int(obj["metadata"]["resourceVersion"]), change_type, resource, copy.deepcopy(obj))
+        )
+        self.changed.notify_all()
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self.changed.notify_all()
+
+
+def _same_content(a: Obj, b: Obj) -> bool:
+    if a is b:
+        return False  # mutated in place: cannot tell, treat as changed
+    strip_a = {**a, "metadata": {k: v for k, v in a["metadata"].items() if k != "resourceVersion"}}
+    strip_b = {**b, "metadata": {k: v for k, v in b["metadata"].items() if k != "resourceVersion"}}
+    return strip_a == strip_b
