@@ -1,0 +1,93 @@
+"""The streaming detector: no look-ahead, scores in [0, 1], detects injected anomalies, quiet on noise."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anomaly_detection_model.streaming.detector import DetectorParams, StreamingDetector, score_series
+from anomaly_detection_model.streaming.synthetic import AnomalyKind, make_series
+
+SMALL = DetectorParams(history=50, warmup=5)
+finite_values = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    prefix=st.lists(finite_values, min_size=1, max_size=120),
+    tail_a=st.lists(finite_values, min_size=0, max_size=40),
+    tail_b=st.lists(finite_values, min_size=0, max_size=40),
+)
+def test_scores_up_to_t_do_not_depend_on_later_rows(
+    prefix: list[float], tail_a: list[float], tail_b: list[float]
+) -> None:
+    for params in (SMALL, DetectorParams()):
+        scores_a = score_series(prefix + tail_a, params)
+        scores_b = score_series(prefix + tail_b, params)
+        assert scores_a[: len(prefix)] == scores_b[: len(prefix)]
+
+
+def test_no_look_ahead_on_a_real_length_series() -> None:
+    base = make_series(3000, seed=3).values
+    changed = base[:2000] + make_series(1000, seed=4, kind=AnomalyKind.LEVEL_SHIFT, anomaly_start=10).values
+    assert score_series(base)[:2000] == score_series(changed)[:2000]
+
+
+@settings(max_examples=100, deadline=None)
+@given(values=st.lists(finite_values, min_size=1, max_size=200))
+def test_scores_are_in_unit_interval(values: list[float]) -> None:
+    assert all(0.0 <= score <= 1.0 for score in score_series(values, SMALL))
+
+
+def test_streaming_update_matches_batch_scoring() -> None:
+    values = make_series(800, seed=11, kind=AnomalyKind.SPIKE, anomaly_start=600).values
+    detector = StreamingDetector()
+    assert [detector.update(v) for v in values] == score_series(values)
+
+
+def test_warmup_rows_score_zero() -> None:
+    scores = score_series(make_series(300, seed=1).values)
+    assert scores[: DetectorParams().warmup] == [0.0] * DetectorParams().warmup
+
+
+def test_constant_series_is_quiet_and_a_change_is_flagged() -> None:
+    values = [5.0] * 600 + [5.5] + [5.0] * 10
+    scores = score_series(values)
+    assert max(scores[:600]) < 0.1
+    assert scores[600] == max(scores)
+    assert scores[600] > 0.9
+
+
+def test_huge_and_tiny_magnitudes_are_handled() -> None:
+    for scale in (1e-9, 1e12):
+        values = [
+            scale * v for v in make_series(1200, seed=5, kind=AnomalyKind.SPIKE, anomaly_start=1000).values
+        ]
+        scores = score_series(values)
+        assert all(math.isfinite(s) and 0.0 <= s <= 1.0 for s in scores)
+        assert max(range(len(scores)), key=scores.__getitem__) == 1000
+
+
+QUIET_LEVEL = 0.45
+ALERT_LEVEL = 0.5
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("daily_amplitude", [0.0, 6.0])
+def test_clean_noise_stays_quiet(seed: int, daily_amplitude: float) -> None:
+    values = make_series(4000, seed=seed, daily_amplitude=daily_amplitude).values
+    scores = score_series(values)
+    assert max(scores[600:]) < QUIET_LEVEL
+
+
+@pytest.mark.parametrize("kind", [AnomalyKind.SPIKE, AnomalyKind.LEVEL_SHIFT, AnomalyKind.VARIANCE_CHANGE])
+@pytest.mark.parametrize("seed", range(3))
+def test_injected_anomalies_are_flagged_promptly(kind: AnomalyKind, seed: int) -> None:
+    start = 2500
+    series = make_series(3500, seed=seed, kind=kind, anomaly_start=start, daily_amplitude=3.0)
+    scores = score_series(series.values)
+    assert max(scores[600:start]) < QUIET_LEVEL
+    assert max(scores[start : start + 30]) > ALERT_LEVEL
