@@ -1,7 +1,8 @@
 """Loading a labelled corpus: a folder of `timestamp,value` CSVs plus `labels.json`.
 
-`labels.json` maps each file name to ``{"anomaly_windows": [[start, end], ...]}`` (timestamps as
-text); files with no entry, or an empty list, have no anomaly windows.
+`labels.json` maps each file name to ``{"anomaly_windows": [[start, end], ...], "anomaly_points":
+[...]}`` (timestamps as text; the points, optional, are the labelled anomalies the windows are
+centred on); files with no entry, or an empty list, have no anomaly windows.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class LabelledSeries:
     name: str
     series: Series
     windows: tuple[tuple[datetime, datetime], ...]
+    anomaly_points: tuple[datetime, ...]
 
 
 def _parse_windows(name: str, entry: object) -> tuple[tuple[datetime, datetime], ...]:
@@ -45,6 +47,16 @@ def _parse_windows(name: str, entry: object) -> tuple[tuple[datetime, datetime],
     return tuple(sorted(windows))
 
 
+def _parse_points(name: str, entry: object) -> tuple[datetime, ...]:
+    raw_points = entry.get("anomaly_points", []) if isinstance(entry, dict) else []
+    if not isinstance(raw_points, list) or not all(isinstance(point, str) for point in raw_points):
+        raise CorpusError(f"{LABELS_FILE}: 'anomaly_points' of {name!r} must be a list of timestamps")
+    try:
+        return tuple(sorted(parse_timestamp(point) for point in raw_points))
+    except ValueError:
+        raise CorpusError(f"{LABELS_FILE}: 'anomaly_points' of {name!r} has a bad timestamp") from None
+
+
 def load_corpus(folder: Path) -> list[LabelledSeries]:
     """Load every CSV in `folder` (sorted by name) with its windows from `labels.json`."""
     if not folder.is_dir():
@@ -63,6 +75,9 @@ def load_corpus(folder: Path) -> list[LabelledSeries]:
         raise CorpusError(f"corpus folder {str(folder)!r} has no CSV files")
     corpus: list[LabelledSeries] = []
     for path in csv_paths:
-        windows = _parse_windows(path.name, labels.get(path.name, {}))
-        corpus.append(LabelledSeries(name=path.name, series=read_series_file(path), windows=windows))
+        entry = labels.get(path.name, {})
+        windows = _parse_windows(path.name, entry)
+        points = _parse_points(path.name, entry)
+        series = read_series_file(path)
+        corpus.append(LabelledSeries(name=path.name, series=series, windows=windows, anomaly_points=points))
     return corpus

@@ -152,14 +152,30 @@ class FileOutcome:
     raw_score: float
     null_score: float
     perfect_score: float
-    windows: int
-    hits: int
+    spans: tuple[WindowSpan, ...]
+    first_detections: tuple[int | None, ...]
     false_positives: int
-    detection_delays: tuple[int, ...]
+
+    @property
+    def windows(self) -> int:
+        return len(self.spans)
+
+    @property
+    def hits(self) -> int:
+        return sum(row is not None for row in self.first_detections)
 
     @property
     def misses(self) -> int:
         return self.windows - self.hits
+
+    @property
+    def detection_delays(self) -> tuple[int, ...]:
+        """Rows from each detected window's first row to its first detection."""
+        return tuple(
+            row - span.first_row
+            for span, row in zip(self.spans, self.first_detections, strict=True)
+            if row is not None
+        )
 
 
 def score_file(
@@ -181,12 +197,9 @@ def score_file(
         elif window not in first_detection:
             first_detection[window] = i
     raw = fp_total
-    delays: list[int] = []
-    for index, span in enumerate(prepared.spans):
+    for index in range(prepared.window_count):
         if index in first_detection:
-            row = first_detection[index]
-            raw += prepared.row_weight[row]
-            delays.append(row - span.first_row)
+            raw += prepared.row_weight[first_detection[index]]
         else:
             raw -= profile.fn_weight
     return FileOutcome(
@@ -194,10 +207,9 @@ def score_file(
         raw_score=raw,
         null_score=-profile.fn_weight * prepared.window_count,
         perfect_score=sum(prepared.best_credit),
-        windows=prepared.window_count,
-        hits=len(first_detection),
+        spans=prepared.spans,
+        first_detections=tuple(first_detection.get(index) for index in range(prepared.window_count)),
         false_positives=false_positives,
-        detection_delays=tuple(delays),
     )
 
 
