@@ -1,0 +1,123 @@
+"""The three tables this package reads, with their columns from the one schema source.
+
+``config/bigquery/{features,anomaly_scores,healing_actions}.json`` (BigQuery JSON
+schema format) define the tables in BigQuery and in the local DuckDB file alike.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+DUCKDB_TYPES = {
+    "STRING": "VARCHAR",
+    "FLOAT": "DOUBLE",
+    "FLOAT64": "DOUBLE",
+    "INTEGER": "BIGINT",
+    "INT64": "BIGINT",
+    "BOOLEAN": "BOOLEAN",
+    "BOOL": "BOOLEAN",
+    "TIMESTAMP": "TIMESTAMPTZ",
+}
+
+
+class SchemaError(ValueError):
+    """A schema file is missing or malformed; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class TableNames:
+    """Names of the tables in the dataset (BigQuery) or the database file (DuckDB)."""
+
+    features: str = "features"
+    anomaly_scores: str = "anomaly_scores"
+    healing_actions: str = "healing_actions"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "features": self.features,
+            "anomaly_scores": self.anomaly_scores,
+            "healing_actions": self.healing_actions,
+        }
+
+
+# Columns the queries of this package use; a table without them is rejected up front.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "features": (
+        "window_end",
+        "cluster",
+        "namespace",
+        "controller_kind",
+        "controller_name",
+        "cpu_utilization_mean",
+        "cpu_utilization_max",
+        "memory_utilization_mean",
+        "memory_utilization_max",
+        "restart_delta",
+        "oom_killed_count",
+        "pod_count",
+    ),
+    "anomaly_scores": ("window_end", "cluster", "namespace", "controller_name", "score", "threshold", "is_anomaly"),
+    "healing_actions": (
+        "decided_at",
+        "incident_id",
+        "incident_kind",
+        "cluster",
+        "namespace",
+        "target_kind",
+        "target_name",
+        "pod",
+        "action",
+        "outcome",
+        "time_to_recover_s",
+        "healed",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # BigQuery type name
+    required: bool
+
+
+def default_schema_dir() -> Path:
+    """``config/bigquery`` of the source checkout this package belongs to."""
+    return Path(__file__).resolve().parents[2] / "config" / "bigquery"
+
+
+def load_columns(table: str, schema_dir: Path | None = None) -> tuple[Column, ...]:
+    """The columns of the logical table ``table`` from ``<schema_dir>/<table>.json``."""
+    path = (schema_dir or default_schema_dir()) / f"{table}.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SchemaError(f"schema file for table {table!r} not found: {path.name}") from exc
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"schema file {path.name} is not valid JSON: {exc}") from exc
+    if not isinstance(raw, list) or not raw:
+        raise SchemaError(f"schema file {path.name} must be a non-empty JSON list of fields")
+    columns = []
+    for index, field in enumerate(raw):
+        if not isinstance(field, dict) or "name" not in field or "type" not in field:
+            raise SchemaError(f"schema file {path.name}: field #{index} needs 'name' and 'type'")
+        type_name = str(field["type"]).upper()
+        if type_name not in DUCKDB_TYPES:
+            raise SchemaError(f"schema file {path.name}: field {field['name']!r} has unsupported type {type_name}")
+        columns.append(Column(str(field["name"]), type_name, str(field.get("mode", "")).upper() == "REQUIRED"))
+    return tuple(columns)
+
+
+def duckdb_create_table_sql(logical: str, physical: str, schema_dir: Path | None = None) -> str:
+    """``CREATE TABLE IF NOT EXISTS`` for DuckDB with the columns of the JSON schema of ``logical``."""
+    cols = ",\n  ".join(
+        f'"{c.name}" {DUCKDB_TYPES[c.type]}{" NOT NULL" if c.required else ""}'
+        for c in load_columns(logical, schema_dir)
+    )
+    return f"CREATE TABLE IF NOT EXISTS {quote_duckdb(physical)} (\n  {cols}\n)"
+
+
+def quote_duckdb(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
