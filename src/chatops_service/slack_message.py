@@ -1,0 +1,190 @@
+"""Slack Block Kit messages, built with ``slack_sdk.models.blocks`` and kept within Slack's limits.
+
+Pure: content in, :class:`SlackMessage` out. Every block is validated by the
+slack_sdk model (``validate_json``) before it leaves this module, so a message
+that would be rejected with ``invalid_blocks`` fails here, in tests, instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from chatops_service.chat_actions import BUTTON_LABELS, SLACK_ACTION_PREFIX, ActionRef
+from chatops_service.wording import OUTCOME_EMOJI, SEVERITY_EMOJI, MessageContent, truncate
+
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_FIELD_TEXT = 2000
+MAX_FIELDS = 10
+MAX_HEADER_TEXT = 150
+MAX_FALLBACK_TEXT = 3000
+MAX_BUTTON_VALUE = 2000
+MAX_CONTEXT_ELEMENTS = 10
+ACTIONS_BLOCK_ID = "selfheal_actions"
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str  # notification and screen-reader fallback; always sent
+    blocks: tuple[Block, ...]
+
+    def block_dicts(self) -> list[dict[str, Any]]:
+        return [block.to_dict() for block in self.blocks]
+
+    def payload(self) -> dict[str, Any]:
+        return {"text": self.text, "blocks": self.block_dicts()}
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def link(url: str, label: str) -> str:
+    safe_url = url.replace("|", "%7C").replace(">", "%3E").replace("<", "%3C").replace(" ", "%20")
+    return f"<{safe_url}|{escape(label)}>"
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=MarkdownTextObject(text=truncate(text, MAX_SECTION_TEXT)))
+
+
+def _buttons(ref: ActionRef, actions: Sequence[str], target_display: str) -> ActionsBlock | None:
+    value = ref.encode()
+    if len(value) > MAX_BUTTON_VALUE:  # very long names: keep what the healer needs to find the target
+        value = ActionRef(ref.incident_id[:500], ref.destination[:200], ref.namespace[:253], ref.name[:253]).encode()
+    elements: list[ButtonElement] = []
+    for action in actions:
+        confirm = None
+        style = None
+        if action == "undo":
+            style = "danger"
+            confirm = ConfirmObject(
+                title="Undo the healer's change?",
+                text=truncate(f"Roll back the healer's last change to {target_display}.", 300),
+                confirm="Undo",
+                deny="Cancel",
+            )
+        elif action == "approve":
+            style = "primary"
+            confirm = ConfirmObject(
+                title="Approve this action?",
+                text=truncate(f"The healer will act on {target_display} now.", 300),
+                confirm="Approve",
+                deny="Cancel",
+            )
+        elif action == "silence":
+            confirm = ConfirmObject(
+                title="Silence for 1 hour?",
+                text=truncate(f"The healer will not act on {target_display} for 1 hour.", 300),
+                confirm="Silence",
+                deny="Cancel",
+            )
+        elements.append(
+            ButtonElement(
+                text=BUTTON_LABELS[action],
+                action_id=f"{SLACK_ACTION_PREFIX}{action}",
+                value=value,
+                style=style,
+                confirm=confirm,
+            )
+        )
+    if not elements:
+        return None
+    return ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=elements)
+
+
+def _links_line(content: MessageContent) -> str:
+    if not content.links:
+        return ""
+    return "*Links:* " + " · ".join(link(url, label) for label, url in content.links)
+
+
+def build_message(
+    content: MessageContent,
+    ref: ActionRef,
+    actions: Sequence[str],
+    *,
+    timeline: Sequence[str] = (),
+    acknowledged_by: str = "",
+) -> SlackMessage:
+    """The full message: posted first, and re-rendered in place as the incident moves on."""
+    emoji = SEVERITY_EMOJI.get(content.severity, ":white_circle:")
+    state = f"{OUTCOME_EMOJI.get(content.outcome, '')} *State:* {escape(content.state_label)}".strip()
+    if acknowledged_by:
+        state += f"  ·  acknowledged by {escape(acknowledged_by)}"
+    blocks: list[Block] = [
+        HeaderBlock(text=PlainTextObject(text=truncate(f"{emoji} {content.headline}", MAX_HEADER_TEXT), emoji=True)),
+        _section(state),
+    ]
+    if content.dry_run:
+        blocks.append(_section(":test_tube: *DRY RUN — the healer made no change.* " + escape(content.decision)))
+    if content.target_facts:
+        fields = [
+            MarkdownTextObject(text=truncate(f"*{escape(k)}*\n{escape(v)}", MAX_FIELD_TEXT))
+            for k, v in content.target_facts[:MAX_FIELDS]
+        ]
+        blocks.append(SectionBlock(fields=fields))
+    blocks.append(_section(f"*What was observed*\n{escape(content.observed)}"))
+    blocks.append(_section(f"*What the healer decided*\n{escape(content.decision)}\n*Why:* {escape(content.reason)}"))
+    blocks.append(_section(f"*What to do next*\n{content.next_step}"))
+    links_line = _links_line(content)
+    if links_line:
+        blocks.append(_section(links_line))
+    if content.documentation:
+        blocks.append(_section(f"*Runbook*\n{escape(truncate(content.documentation, 1500))}"))
+    context_elements = [MarkdownTextObject(text=truncate(escape(content.context), MAX_SECTION_TEXT))]
+    if timeline:
+        history = " → ".join(escape(step) for step in timeline[-8:])
+        context_elements.append(MarkdownTextObject(text=truncate(f"Timeline: {history}", MAX_SECTION_TEXT)))
+    blocks.append(ContextBlock(elements=context_elements[:MAX_CONTEXT_ELEMENTS]))
+    actions_block = _buttons(ref, actions, content.target_display)
+    if actions_block is not None:
+        blocks.append(DividerBlock())
+        blocks.append(actions_block)
+    return _finish(fallback_text(content), blocks)
+
+
+def build_thread_reply(content: MessageContent) -> SlackMessage:
+    """A shorter update posted in the incident's thread; the buttons stay on the first message."""
+    emoji = OUTCOME_EMOJI.get(content.outcome, "")
+    blocks: list[Block] = [
+        _section(f"{emoji} *{escape(content.headline)}*".strip()),
+        _section(f"{escape(content.decision)}\n*Why:* {escape(content.reason)}"),
+    ]
+    if content.dry_run:
+        blocks.append(_section(":test_tube: *DRY RUN — the healer made no change.*"))
+    blocks.append(_section(f"*Next:* {content.next_step}"))
+    links_line = _links_line(content)
+    if links_line:
+        blocks.append(_section(links_line))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(escape(content.context), 3000))]))
+    return _finish(fallback_text(content), blocks)
+
+
+def fallback_text(content: MessageContent) -> str:
+    text = f"{content.headline}. {content.decision} Why: {content.reason}"
+    return truncate(text, MAX_FALLBACK_TEXT)
+
+
+def _finish(text: str, blocks: list[Block]) -> SlackMessage:
+    if len(blocks) > MAX_BLOCKS:  # keep the head and the buttons; the middle is the least important
+        blocks = blocks[: MAX_BLOCKS - 2] + blocks[-2:]
+    for block in blocks:
+        block.validate_json()
+    return SlackMessage(text=text, blocks=tuple(blocks))
