@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -351,3 +352,35 @@ def write_specs(directory: str | Path, history: SyntheticHistory) -> tuple[Path,
     nodes = out / "node-conditions.json"
     nodes.write_text(json.dumps(history.node_conditions, indent=2), encoding="utf-8")
     return deployments, nodes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m fleet_insight.synthetic --duckdb FILE [--hours H] [--specs-dir DIR]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        prog="python -m fleet_insight.synthetic", description="Write synthetic fleet history with known answers."
+    )
+    parser.add_argument("--duckdb", required=True, metavar="FILE", help="DuckDB file to create or append to")
+    parser.add_argument("--hours", type=float, default=24.0, help="hours of history (default 24)")
+    parser.add_argument("--end", help="ISO 8601 end of the history (default: now, whole minutes)")
+    parser.add_argument("--specs-dir", metavar="DIR", help="also write deployments.json and node-conditions.json")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    try:
+        end = datetime.fromisoformat(args.end) if args.end else datetime.now(UTC)
+        end = (end if end.tzinfo else end.replace(tzinfo=UTC)).replace(second=0, microsecond=0)
+        history = generate_history(end - timedelta(hours=args.hours), hours=args.hours, seed=args.seed)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_duckdb(args.duckdb, history)
+    if args.specs_dir:
+        write_specs(args.specs_dir, history)
+    print(f"wrote {len(history.features)} feature rows, {len(history.healing_actions)} healing rows to {args.duckdb}")
+    print(f"time range: {history.start.isoformat()} to {history.end.isoformat()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
