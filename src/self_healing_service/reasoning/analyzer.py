@@ -140,6 +140,7 @@ def _build(ctx: IncidentContext, lim: _Limits, secrets: Iterable[str]) -> dict[s
     incident: dict[str, Any] = {
         "kind": text(ctx.kind, 64),
         "metric_type": text(ctx.metric_type, 160),
+        "started_at": ctx.started_at[:40],
         "observed_value": ctx.observed_value,
         "threshold_value": ctx.threshold_value,
         "anomaly_score": None if ctx.anomaly_score is None else round(ctx.anomaly_score, 4),

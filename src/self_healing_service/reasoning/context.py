@@ -64,6 +64,7 @@ class IncidentContext:
     pod: str = ""
     container: str = ""
     metric_type: str = ""
+    started_at: str = ""  # RFC 3339: when the incident opened, to line up with rollouts and events
     observed_value: float | None = None
     threshold_value: float | None = None
     anomaly_score: float | None = None

@@ -92,10 +92,19 @@ class ReasoningPolicy:
             value = getattr(self, name)
             if not isinstance(value, str) or not value or "/" in value or " " in value:
                 raise PolicyError(f"{name}: expected a non-empty identifier without '/' or spaces, got {value!r}")
-        if self.endpoint_base_url and not self.endpoint_base_url.startswith(("https://", "http://")):
+        if (
+            isinstance(self.endpoint_base_url, str)
+            and self.endpoint_base_url
+            and not self.endpoint_base_url.startswith(("https://", "http://"))
+        ):
             raise PolicyError(f"endpoint_base_url: expected an http(s) URL, got {self.endpoint_base_url!r}")
+        for name in ("project", "endpoint_base_url"):
+            if not isinstance(getattr(self, name), str):
+                raise PolicyError(f"{name}: expected a string, got {getattr(self, name)!r}")
         if self.enabled and not self.project:
             raise PolicyError("project: required when the reasoning layer is enabled")
+        if self.enabled and not self.allowed_actions:
+            raise PolicyError("allowed_actions: at least one action is needed when the reasoning layer is enabled")
 
     @property
     def base_url(self) -> str:

@@ -253,6 +253,7 @@ def _build_context(**overrides: Any) -> IncidentContext:
         "pod": crashing,
         "container": "checkout",
         "metric_type": "kubernetes.io/container/restart_count",
+        "started_at": "2026-11-23T14:59:30Z",
         "observed_value": 7.0,
         "threshold_value": 3.0,
         "anomaly_score": 0.93,
