@@ -153,7 +153,7 @@ class BigQuerySource:
         query_params = [_bq_param(bigquery, k, v) for k, v in params.items() if k in used]
         config = bigquery.QueryJobConfig(query_parameters=query_params)
         try:
-            result = self._client.query(self.render(sql), job_config=config).result()
+            result = self._client.query_and_wait(self.render(sql), job_config=config)
         except gexc.GoogleAPICallError as exc:
             raise SourceError(f"query failed on {self.describe()}: {exc}") from exc
         return [dict(row.items()) for row in result]
