@@ -8,7 +8,6 @@ rolling update completes within one call.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,7 +33,7 @@ from kube_standin.objects import (
 )
 from kube_standin.quantity import parse_quantity
 from kube_standin.selectors import labels_match, selector_from_spec
-from kube_standin.store import Store
+from kube_standin.store import Store, clone
 
 Obj = dict[str, Any]
 TERMINAL_PHASES = ("Failed", "Succeeded")
@@ -160,15 +159,11 @@ class Controller:
         if rs_uid is None:
             return None
         namespace = pod["metadata"].get("namespace", "")
-        rs = next(
-            (r for r in self.store.select("replicasets", namespace) if r["metadata"]["uid"] == rs_uid), None
-        )
+        rs = next((r for r in self.store.select("replicasets", namespace) if r["metadata"]["uid"] == rs_uid), None)
         if rs is None:
             return None
         dep_uid = controller_uid(rs)
-        return next(
-            (d for d in self.store.select("deployments", namespace) if d["metadata"]["uid"] == dep_uid), None
-        )
+        return next((d for d in self.store.select("deployments", namespace) if d["metadata"]["uid"] == dep_uid), None)
 
     def _random_suffix(self, length: int = 5) -> str:
         return "".join(self.store.rng.choice(SAFE_ALPHANUMS) for _ in range(length))
@@ -186,7 +181,7 @@ class Controller:
         if not node_is_ready(node):
             wanted.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
         if (spec.get("taints") or []) != wanted:
-            updated = copy.deepcopy(node)
+            updated = clone(node)
             if wanted:
                 updated["spec"]["taints"] = wanted
             else:
@@ -194,9 +189,7 @@ class Controller:
             self.store.put("nodes", updated)
 
     def _pick_node(self) -> Obj | None:
-        nodes = [
-            n for n in self.store.select("nodes") if not n["spec"].get("unschedulable") and node_is_ready(n)
-        ]
+        nodes = [n for n in self.store.select("nodes") if not n["spec"].get("unschedulable") and node_is_ready(n)]
         if not nodes:
             return None
         load: dict[str, int] = {n["metadata"]["name"]: 0 for n in nodes}
@@ -237,7 +230,7 @@ class Controller:
             revision = str(revision_of(self._fresh(latest)))
             annotations = meta.get("annotations") or {}
             if annotations.get(REVISION) != revision:
-                updated = copy.deepcopy(dep)
+                updated = clone(dep)
                 updated["metadata"].setdefault("annotations", {})[REVISION] = revision
                 self.store.put("deployments", updated)
 
@@ -248,10 +241,10 @@ class Controller:
 
     def _create_replicaset(self, dep: Obj, revision: int) -> Obj:
         meta, spec = dep["metadata"], dep["spec"]
-        template = copy.deepcopy(spec["template"])
+        template = clone(spec["template"])
         template_hash = pod_template_hash(template)
         template.setdefault("metadata", {}).setdefault("labels", {})[POD_TEMPLATE_HASH] = template_hash
-        selector = copy.deepcopy(spec.get("selector") or {})
+        selector = clone(spec.get("selector") or {})
         selector.setdefault("matchLabels", {})[POD_TEMPLATE_HASH] = template_hash
         name = f"{meta['name']}-{template_hash}"
         if self.store.get("replicasets", meta["namespace"], name) is not None:
@@ -279,9 +272,7 @@ class Controller:
 
     def _replicaset_annotations(self, dep: Obj, revision: int, keep: Obj | None = None) -> Obj:
         annotations = {
-            k: v
-            for k, v in (dep["metadata"].get("annotations") or {}).items()
-            if k not in SKIP_COPY_ANNOTATIONS
+            k: v for k, v in (dep["metadata"].get("annotations") or {}).items() if k not in SKIP_COPY_ANNOTATIONS
         }
         if keep and REVISION_HISTORY in keep:
             annotations[REVISION_HISTORY] = keep[REVISION_HISTORY]
@@ -296,13 +287,13 @@ class Controller:
         current = rs["metadata"].get("annotations") or {}
         wanted = self._replicaset_annotations(dep, revision_of(rs), current)
         if current != wanted:
-            updated = copy.deepcopy(rs)
+            updated = clone(rs)
             updated["metadata"]["annotations"] = wanted
             self.store.put("replicasets", updated)
 
     def _promote_replicaset(self, rs: Obj, revision: int) -> Obj:
         """A rollback re-used an old template: that ReplicaSet becomes the newest revision."""
-        updated = copy.deepcopy(rs)
+        updated = clone(rs)
         annotations = updated["metadata"].setdefault("annotations", {})
         old = annotations.get(REVISION, "")
         history = [h for h in annotations.get(REVISION_HISTORY, "").split(",") if h]
@@ -317,7 +308,7 @@ class Controller:
         current = int(rs["spec"]["replicas"])
         if current == replicas:
             return
-        updated = copy.deepcopy(rs)
+        updated = clone(rs)
         updated["spec"]["replicas"] = replicas
         updated["metadata"]["generation"] = int(rs["metadata"].get("generation", 1)) + 1
         self.store.put("replicasets", updated)
@@ -368,13 +359,9 @@ class Controller:
             total = new_replicas + sum(int(rs["spec"]["replicas"]) for rs in olds)
             max_total = desired + self._max_surge(dep, desired)
             if total < max_total:
-                self._scale_replicaset(
-                    dep, new_rs, new_replicas + min(max_total - total, desired - new_replicas)
-                )
+                self._scale_replicaset(dep, new_rs, new_replicas + min(max_total - total, desired - new_replicas))
         new_rs = self._fresh(new_rs)
-        all_pods = int(new_rs["spec"]["replicas"]) + sum(
-            int(self._fresh(rs)["spec"]["replicas"]) for rs in olds
-        )
+        all_pods = int(new_rs["spec"]["replicas"]) + sum(int(self._fresh(rs)["spec"]["replicas"]) for rs in olds)
         min_available = desired - self._max_unavailable(dep, desired)
         new_unavailable = int(new_rs["spec"]["replicas"]) - self._available(new_rs)
         max_scaled_down = all_pods - min_available - new_unavailable
@@ -469,12 +456,10 @@ class Controller:
                 ),
             )
         ]
-        conditions.append(
-            self._progressing(dep, new_rs, old_conditions.get("Progressing"), now, total, updated, ready)
-        )
+        conditions.append(self._progressing(dep, new_rs, old_conditions.get("Progressing"), now, total, updated, ready))
         status["conditions"] = conditions
         if dep.get("status") != status:
-            updated_dep = copy.deepcopy(dep)
+            updated_dep = clone(dep)
             updated_dep["status"] = status
             self.store.put("deployments", updated_dep)
 
@@ -486,9 +471,7 @@ class Controller:
         uid = dep["metadata"]["uid"]
         rs_name = new_rs["metadata"]["name"] if new_rs is not None else ""
         if spec.get("paused"):
-            return self._condition(
-                old, "Progressing", now, "Unknown", "DeploymentPaused", "Deployment is paused"
-            )
+            return self._condition(old, "Progressing", now, "Unknown", "DeploymentPaused", "Deployment is paused")
         signature = (rs_name, int(new_rs["spec"]["replicas"]) if new_rs else 0, updated, ready, total)
         previous = self._progress.get(uid)
         if previous is None or previous[0] != signature:
@@ -526,9 +509,7 @@ class Controller:
         return {
             "type": condition_type,
             "status": status,
-            "lastUpdateTime": stamp
-            if (update or not same or old is None)
-            else old.get("lastUpdateTime", stamp),
+            "lastUpdateTime": stamp if (update or not same or old is None) else old.get("lastUpdateTime", stamp),
             "lastTransitionTime": old.get("lastTransitionTime", stamp)
             if (old is not None and old.get("status") == status)
             else stamp,
@@ -570,7 +551,7 @@ class Controller:
 
     def _create_pod(self, rs: Obj) -> Obj:
         meta = rs["metadata"]
-        template = copy.deepcopy(rs["spec"]["template"])
+        template = clone(rs["spec"]["template"])
         generate_name = f"{meta['name']}-"
         name = generate_name + self._random_suffix()
         while self.store.get("pods", meta["namespace"], name) is not None:
@@ -616,7 +597,7 @@ class Controller:
             if value:
                 status[key] = value
         if rs.get("status") != status:
-            updated = copy.deepcopy(rs)
+            updated = clone(rs)
             updated["status"] = status
             self.store.put("replicasets", updated)
 
@@ -635,7 +616,7 @@ class Controller:
             if node is None:
                 self._mark_unschedulable(pod, now)
                 return
-            updated = copy.deepcopy(pod)
+            updated = clone(pod)
             updated["spec"]["nodeName"] = node["metadata"]["name"]
             self.store.put("pods", updated)
             self.runtime[uid] = PodRuntime(scheduled_at=now)
@@ -651,7 +632,7 @@ class Controller:
         node = self.store.get("nodes", "", node_name)
         status = self._pod_status(pod, runtime, node, now)
         if pod.get("status") != status:
-            updated = copy.deepcopy(pod)
+            updated = clone(pod)
             updated["status"] = status
             self.store.put("pods", updated)
 
@@ -672,7 +653,7 @@ class Controller:
         }
         status = {"phase": "Pending", "conditions": [condition], "qosClass": pod_qos_class(pod["spec"])}
         if pod.get("status") != status:
-            updated = copy.deepcopy(pod)
+            updated = clone(pod)
             updated["status"] = status
             self.store.put("pods", updated)
 
@@ -716,11 +697,7 @@ class Controller:
         def condition(kind: str, ok: bool, reason: str | None = None, message: str | None = None) -> Obj:
             value = "True" if ok else "False"
             previous = old.get(kind)
-            stamp = (
-                previous["lastTransitionTime"]
-                if previous and previous.get("status") == value
-                else rfc3339(now)
-            )
+            stamp = previous["lastTransitionTime"] if previous and previous.get("status") == value else rfc3339(now)
             body: Obj = {"type": kind, "status": value, "lastProbeTime": None, "lastTransitionTime": stamp}
             if not ok and reason:
                 body["reason"], body["message"] = reason, message
@@ -757,9 +734,7 @@ class Controller:
         digest = hashlib.sha256(uid.encode()).digest()
         return f"10.{100 + digest[0] % 20}.{digest[1]}.{2 + digest[2] % 250}"
 
-    def _container_status(
-        self, pod: Obj, container: Obj, ctr: ContainerRuntime, reason: str | None, now: float
-    ) -> Obj:
+    def _container_status(self, pod: Obj, container: Obj, ctr: ContainerRuntime, reason: str | None, now: float) -> Obj:
         name = container["name"]
         image = str(container.get("image", ""))
         if reason is not None and ctr.crash_reason is None:
@@ -895,7 +870,7 @@ class Controller:
             ],
         }
         if pdb.get("status") != status:
-            updated = copy.deepcopy(pdb)
+            updated = clone(pdb)
             updated["status"] = status
             self.store.put("poddisruptionbudgets", updated)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 from typing import Any
+
+from kube_standin.store import clone
 
 Obj = dict[str, Any]
 
@@ -33,7 +34,7 @@ def fnv1a_32(data: bytes) -> int:
 
 
 def template_without_hash(template: Obj) -> Obj:
-    clean = copy.deepcopy(template)
+    clean = clone(template)
     labels = clean.get("metadata", {}).get("labels")
     if labels:
         labels.pop(POD_TEMPLATE_HASH, None)

@@ -9,10 +9,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from kube_standin.errors import ApiError
+from kube_standin.store import clone
 
 JSON_PATCH = "application/json-patch+json"
 MERGE_PATCH = "application/merge-patch+json"
@@ -136,7 +136,7 @@ def _add(doc: Any, path: str, value: Any, replace: bool) -> Any:
 def apply_json_patch(doc: dict[str, Any], operations: Any) -> dict[str, Any]:
     if not isinstance(operations, list):
         raise PatchError("a JSON Patch body must be a JSON array of operations", code=400)
-    result: Any = copy.deepcopy(doc)
+    result: Any = clone(doc)
     for number, op in enumerate(operations):
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise PatchError(f"JSON Patch operation {number} must be an object with 'op' and 'path'", 400)
@@ -146,16 +146,16 @@ def apply_json_patch(doc: dict[str, Any], operations: Any) -> dict[str, Any]:
         if kind in ("add", "replace", "test") and "value" not in op:
             raise PatchError(f"JSON Patch operation {number} ({kind}) needs a 'value'", 400)
         if kind == "add":
-            result = _add(result, path, copy.deepcopy(op["value"]), replace=False)
+            result = _add(result, path, clone(op["value"]), replace=False)
         elif kind == "replace":
-            result = _add(result, path, copy.deepcopy(op["value"]), replace=True)
+            result = _add(result, path, clone(op["value"]), replace=True)
         elif kind == "remove":
             _remove(result, path)
         elif kind in ("move", "copy"):
             source = op.get("from")
             if not isinstance(source, str):
                 raise PatchError(f"JSON Patch operation {number} ({kind}) needs a 'from' string", 400)
-            value = _remove(result, source) if kind == "move" else copy.deepcopy(_get(result, source))
+            value = _remove(result, source) if kind == "move" else clone(_get(result, source))
             result = _add(result, path, value, replace=False)
         elif kind == "test":
             if _get(result, path) != op["value"]:
@@ -173,8 +173,8 @@ def apply_json_patch(doc: dict[str, Any], operations: Any) -> dict[str, Any]:
 def apply_merge_patch(doc: Any, patch: Any) -> Any:
     """RFC 7386."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(doc) if isinstance(doc, dict) else {}
+        return clone(patch)
+    result = clone(doc) if isinstance(doc, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -192,12 +192,12 @@ def apply_strategic_merge_patch(doc: Any, patch: Any) -> Any:
 def _smp_map(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     directive = patch.get("$patch")
     if directive == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if directive == "delete":
         return {}
     if directive is not None:
         raise PatchError(f"unknown patch directive {directive!r}", 400)
-    result = copy.deepcopy(doc)
+    result = clone(doc)
     retain = patch.get("$retainKeys")
     for key, value in patch.items():
         if key.startswith("$setElementOrder/") or key in ("$retainKeys",):
@@ -215,7 +215,7 @@ def _smp_map(doc: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         elif isinstance(value, list):
             result[key] = _smp_list(key, result.get(key), value)
         else:
-            result[key] = copy.deepcopy(value)
+            result[key] = clone(value)
     if isinstance(retain, list):
         result = {k: v for k, v in result.items() if k in retain}
     return result
@@ -229,10 +229,10 @@ def _smp_list(field: str, current: Any, patch: list[Any]) -> list[Any]:
         return merged
     merge_key = MERGE_KEYS.get(field)
     if merge_key is None or not all(isinstance(item, dict) for item in patch):
-        return copy.deepcopy(patch)
+        return clone(patch)
     if any(isinstance(item, dict) and item.get("$patch") == "replace" for item in patch):
-        return [copy.deepcopy(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
-    result = copy.deepcopy(existing)
+        return [clone(i) for i in patch if not (isinstance(i, dict) and "$patch" in i)]
+    result = clone(existing)
     for item in patch:
         if merge_key not in item:
             raise PatchError(f"map: {item} does not contain declared merge key: {merge_key}")
@@ -268,6 +268,5 @@ def apply_patch(content_type: str, doc: dict[str, Any], body: Any) -> dict[str, 
         return result
     raise ApiError(
         415,
-        f"the body of the request was in an unknown format - accepted media types include: "
-        f"{', '.join(SUPPORTED)}",
+        f"the body of the request was in an unknown format - accepted media types include: {', '.join(SUPPORTED)}",
     )

@@ -60,10 +60,6 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
                  (("status", "Job", ("get",)),)),
 )  # fmt: skip
 
-BY_PATH: dict[tuple[str, str, str], ResourceType] = {
-    (rt.group, rt.version, rt.plural): rt for rt in RESOURCE_TYPES
-}
+BY_PATH: dict[tuple[str, str, str], ResourceType] = {(rt.group, rt.version, rt.plural): rt for rt in RESOURCE_TYPES}
 BY_PLURAL: dict[str, ResourceType] = {rt.plural: rt for rt in RESOURCE_TYPES}
-GROUP_VERSIONS: tuple[tuple[str, str], ...] = tuple(
-    dict.fromkeys((rt.group, rt.version) for rt in RESOURCE_TYPES)
-)
+GROUP_VERSIONS: tuple[tuple[str, str], ...] = tuple(dict.fromkeys((rt.group, rt.version) for rt in RESOURCE_TYPES))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import pickle
 import random
 import threading
 import uuid
@@ -97,21 +97,24 @@ class Store:
     def remove(self, resource: str, namespace: str, name: str) -> Obj | None:
         obj = self._objects.get(resource, {}).pop((namespace, name), None)
         if obj is not None:
-            obj = copy.deepcopy(obj)
+            obj = clone(obj)
             obj["metadata"]["resourceVersion"] = self._next_version()
             self._record("DELETED", resource, obj)
         return obj
 
     def _record(self, change_type: str, resource: str, obj: Obj) -> None:
-        self._changes.append(
-            Change(int(obj["metadata"]["resourceVersion"]), change_type, resource, copy.deepcopy(obj))
-        )
+        self._changes.append(Change(int(obj["metadata"]["resourceVersion"]), change_type, resource, clone(obj)))
         self.changed.notify_all()
 
     def close(self) -> None:
         with self.lock:
             self.closed = True
             self.changed.notify_all()
+
+
+def clone(obj: Any) -> Any:
+    """A deep copy of JSON-like data; several times faster than copy.deepcopy for API objects."""
+    return pickle.loads(pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _same_content(a: Obj, b: Obj) -> bool:
