@@ -25,8 +25,7 @@ def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
 
 def _write_series(path: Path, values: tuple[float, ...]) -> list[str]:
     stamps = [
-        f"2024-01-{1 + i // 288:02d} {(i % 288) * 5 // 60:02d}:{(i % 288) * 5 % 60:02d}:00"
-        for i in range(len(values))
+        f"2024-01-{1 + i // 288:02d} {(i % 288) * 5 // 60:02d}:{(i % 288) * 5 % 60:02d}:00" for i in range(len(values))
     ]
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -79,9 +78,7 @@ def test_reads_stdin_and_writes_stdout() -> None:
         ("timestamp,value\n2024-01-01 00:05:00,1.0\n2024-01-01 00:00:00,2.0\n", "rows must be in time order"),
     ],
 )
-def test_malformed_input_is_rejected_with_a_clear_message(
-    tmp_path: Path, content: str, expected: str
-) -> None:
+def test_malformed_input_is_rejected_with_a_clear_message(tmp_path: Path, content: str, expected: str) -> None:
     source = tmp_path / "in.csv"
     source.write_text(content)
     target = tmp_path / "out.csv"

@@ -63,9 +63,7 @@ def test_constant_series_is_quiet_and_a_change_is_flagged() -> None:
 
 def test_huge_and_tiny_magnitudes_are_handled() -> None:
     for scale in (1e-9, 1e12):
-        values = [
-            scale * v for v in make_series(1200, seed=5, kind=AnomalyKind.SPIKE, anomaly_start=1000).values
-        ]
+        values = [scale * v for v in make_series(1200, seed=5, kind=AnomalyKind.SPIKE, anomaly_start=1000).values]
         scores = score_series(values)
         assert all(math.isfinite(s) and 0.0 <= s <= 1.0 for s in scores)
         assert max(range(len(scores)), key=scores.__getitem__) == 1000

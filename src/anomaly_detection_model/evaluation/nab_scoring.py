@@ -172,9 +172,7 @@ class FileOutcome:
     def detection_delays(self) -> tuple[int, ...]:
         """Rows from each detected window's first row to its first detection."""
         return tuple(
-            row - span.first_row
-            for span, row in zip(self.spans, self.first_detections, strict=True)
-            if row is not None
+            row - span.first_row for span, row in zip(self.spans, self.first_detections, strict=True) if row is not None
         )
 
 

@@ -1,4 +1,27 @@
-"""Streaming univariate anomaly detector (draft)."""
+"""Streaming univariate anomaly detector: multi-scale empirical tail probabilities, no look-ahead.
+
+For every row the detector asks, at a few time scales, "how unusual is the recent level compared
+with everything this series has done before?" and turns the most unusual answer into a score:
+
+1. Scale statistics. For each scale k in `scales` the statistic is the mean of the last k values
+   (k = 1 is the value itself). Short scales catch spikes, longer ones catch level shifts and
+   drifts that hide in point-to-point noise.
+2. Reference distribution. Each scale keeps its last `history` statistics in sorted order. A
+   statistic joins the reference only k rows after it was computed, so the current mean is never
+   compared with means that overlap it (which would let a shift mask itself).
+3. Tail probability. Inside the reference range the tail is the empirical rank,
+   (min(#<=m, #>=m) + 1) / (n + 1). Beyond the range it keeps shrinking by a factor e for every
+   `tolerance` x (reference range) of excess, so a value far outside everything seen is far more
+   surprising than one that just touches a new maximum.
+4. Score. p = the smallest tail over the scales; score = min(1, -log10(p) / score_decades).
+   A score of 0.4 means p = 1e-4; the score is comparable between series of any unit or shape.
+5. Repeated-alert suppression. An anomaly often keeps the score high for many rows; only rows that
+   beat the recent peak (decaying by `peak_decay` per row) keep their score, others report 0. An
+   operator gets one alert per event, and NAB-style scoring does not charge each extra row.
+
+The first `warmup` rows score 0 while the references fill. Work per row is O(log history) search
+plus an O(history) memmove in C per scale, all on plain Python floats.
+"""
 
 from __future__ import annotations
 
@@ -11,86 +34,110 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class DetectorParams:
-    history: int = 2000
+    """One parameter set used for every series."""
+
     scales: tuple[int, ...] = (1, 5, 20)
+    history: int = 2000
     warmup: int = 100
     tolerance: float = 0.1
     score_decades: float = 10.0
-    alert_level: float = 0.5
-    refractory: int = 0
-    damping: float = 0.0
-    lag: int = 0
-    lag_factor: float = 1.0
     peak_decay: float = 0.99
+
+    def __post_init__(self) -> None:
+        if not self.scales or any(k < 1 for k in self.scales):
+            raise ValueError("scales must be positive window lengths")
+        if self.history < 1 or self.warmup < 0:
+            raise ValueError("history must be >= 1 and warmup >= 0")
+        if self.tolerance <= 0 or self.score_decades <= 0 or not 0 <= self.peak_decay < 1:
+            raise ValueError("tolerance and score_decades must be > 0, peak_decay in [0, 1)")
+
+
+class _Scale:
+    """Trailing mean of length k and the sorted reference of its past values."""
+
+    __slots__ = ("arrivals", "k", "pending", "reference", "rows_since_exact", "total")
+
+    def __init__(self, k: int) -> None:
+        self.k = k
+        self.total = 0.0
+        self.rows_since_exact = 0
+        self.pending: deque[float] = deque()
+        self.arrivals: deque[float] = deque()
+        self.reference: list[float] = []
 
 
 class StreamingDetector:
+    """Feed values one at a time with `update`; each call returns that row's score in [0, 1]."""
+
     def __init__(self, params: DetectorParams | None = None) -> None:
         self.params = params or DetectorParams()
-        p = self.params
-        self._seen = 0
-        self._recent: deque[float] = deque(maxlen=max(p.scales))
-        self._sorted: list[list[float]] = [[] for _ in p.scales]
-        self._arrivals: list[deque[float]] = [deque() for _ in p.scales]
-        self._pending: list[deque[float]] = [deque() for _ in p.scales]
-        self._since_alert = 1 << 30
+        self._recent: deque[float] = deque(maxlen=max(self.params.scales) + 1)
+        self._scales = [_Scale(k) for k in self.params.scales]
+        self._rows = 0
         self._peak = 0.0
 
     def update(self, value: float) -> float:
-        p = self.params
+        """Score one value using only this and earlier values, then learn from it."""
+        params = self.params
         recent = self._recent
         recent.append(value)
-        self._seen += 1
-        best = 1.0
-        for index, k in enumerate(p.scales):
-            if len(recent) < k:
-                continue
-            m = value if k == 1 else sum(list(recent)[-k:]) / k
-            s = self._sorted[index]
-            n = len(s)
-            if n:
-                lo = bisect_right(s, m)
-                hi = n - bisect_left(s, m)
-                c = lo if lo < hi else hi
-                if c:
-                    tail = (c + 1) / (n + 1)
+        self._rows += 1
+        rows = self._rows
+        tail = 1.0
+        for scale in self._scales:
+            k = scale.k
+            if k == 1:
+                level = value
+            else:
+                scale.total += value
+                if rows > k:
+                    scale.total -= recent[-k - 1]
+                scale.rows_since_exact += 1
+                if scale.rows_since_exact >= 4 * k:
+                    scale.total = math.fsum(list(recent)[-k:])
+                    scale.rows_since_exact = 0
+                if rows < k:
+                    continue
+                level = scale.total / k
+            reference = scale.reference
+            size = len(reference)
+            if size:
+                below = bisect_right(reference, level)
+                above = size - bisect_left(reference, level)
+                count = below if below < above else above
+                if count:
+                    scale_tail = (count + 1) / (size + 1)
                 else:
-                    rng = s[-1] - s[0]
-                    excess = (m - s[-1]) if lo == n else (s[0] - m)
-                    scale = p.tolerance * rng + 1e-12 * (abs(m) + 1.0)
-                    tail = math.exp(-excess / scale) / (n + 1)
-                if tail < best:
-                    best = tail
-            pending = self._pending[index]
-            pending.append(m)
-            if len(pending) <= p.lag + int(p.lag_factor * k):
-                continue
-            m = pending.popleft()
-            insort(s, m)
-            arrivals = self._arrivals[index]
-            arrivals.append(m)
-            if len(arrivals) > p.history:
-                del s[bisect_left(s, arrivals.popleft())]
-        if self._seen <= p.warmup:
+                    low, high = reference[0], reference[-1]
+                    excess = level - high if below == size else low - level
+                    unit = params.tolerance * (high - low) + 1e-12 * (abs(level) + 1.0)
+                    scale_tail = math.exp(-excess / unit) / (size + 1)
+                if scale_tail < tail:
+                    tail = scale_tail
+            pending = scale.pending
+            pending.append(level)
+            if len(pending) > k:
+                settled = pending.popleft()
+                insort(reference, settled)
+                arrivals = scale.arrivals
+                arrivals.append(settled)
+                if len(arrivals) > params.history:
+                    del reference[bisect_left(reference, arrivals.popleft())]
+        if rows <= params.warmup:
             return 0.0
-        score = -math.log10(best + 1e-300) / p.score_decades
+        score = -math.log10(tail) / params.score_decades if tail > 0.0 else 1.0
         if score > 1.0:
             score = 1.0
-        if p.peak_decay:
-            previous = self._peak * p.peak_decay
-            if score <= previous:
-                self._peak = previous
-                return score * p.damping
-            self._peak = score
-            return score
-        self._since_alert += 1
-        if self._since_alert <= p.refractory:
-            score *= p.damping
-        elif score >= p.alert_level:
-            self._since_alert = 0
+        previous_peak = self._peak * params.peak_decay
+        if score <= previous_peak:
+            self._peak = previous_peak
+            return 0.0
+        self._peak = score
         return score
 
 
 def score_series(values: Iterable[float], params: DetectorParams | None = None) -> list[float]:
+    """Scores for a whole series, exactly as a stream would produce them row by row."""
     detector = StreamingDetector(params)
-    return [detector.update(v) for v in values]
+    update = detector.update
+    return [update(value) for value in values]

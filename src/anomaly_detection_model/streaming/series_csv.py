@@ -55,9 +55,7 @@ def read_series(stream: TextIO, source: str = "input") -> Series:
         raise SeriesFormatError(f"{source}: file is empty; expected a header line 'timestamp,value'")
     normalised = tuple(cell.strip().lower() for cell in header)
     if normalised != INPUT_HEADER:
-        raise SeriesFormatError(
-            f"{source}: first line must be the header 'timestamp,value', got {','.join(header)!r}"
-        )
+        raise SeriesFormatError(f"{source}: first line must be the header 'timestamp,value', got {','.join(header)!r}")
     raw_timestamps: list[str] = []
     times: list[datetime] = []
     raw_values: list[str] = []
@@ -72,8 +70,7 @@ def read_series(stream: TextIO, source: str = "input") -> Series:
             stamp = parse_timestamp(stamp_text)
         except ValueError:
             raise SeriesFormatError(
-                f"{source}, line {line_number}: bad timestamp {stamp_text!r} "
-                "(expected e.g. '2014-02-14 14:30:00')"
+                f"{source}, line {line_number}: bad timestamp {stamp_text!r} (expected e.g. '2014-02-14 14:30:00')"
             ) from None
         try:
             value = _parse_value(value_text)
