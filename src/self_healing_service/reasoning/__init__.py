@@ -16,6 +16,7 @@ from self_healing_service.reasoning.context import (
     PodStatus,
     RolloutRevision,
 )
+from self_healing_service.reasoning.kube_context import build_incident_context
 from self_healing_service.reasoning.outcome import (
     Disposition,
     Fallback,
@@ -45,6 +46,7 @@ __all__ = [
     "ReasoningOutcome",
     "ReasoningPolicy",
     "RolloutRevision",
+    "build_incident_context",
     "fingerprint",
     "policy_from_mapping",
     "summarise",

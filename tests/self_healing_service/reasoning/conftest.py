@@ -81,9 +81,15 @@ class Captured:
         return loaded
 
 
+def _camel(key: str) -> str:
+    # Proto JSON accepts a field's proto name (max_items) as well as its JSON name (maxItems).
+    return re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key)
+
+
 def _schema_problem(schema: object, where: str) -> str | None:
     if not isinstance(schema, dict):
         return f"{where}: schema must be an object"
+    schema = {_camel(key): value for key, value in schema.items()}
     unknown = set(schema) - SCHEMA_KEYS
     if unknown:
         return f"{where}: unknown schema field(s) {sorted(unknown)}"
