@@ -76,17 +76,34 @@ class TokenSigner:
     kid: str
     certs_url: str
 
-    def token(self, *, audience: str, email: str, email_verified: bool = True,
-              issuer: str = "https://accounts.google.com", expires_in: int = 3600, key: Any = None) -> str:
+    def token(
+        self,
+        *,
+        audience: str,
+        email: str,
+        email_verified: bool = True,
+        issuer: str = "https://accounts.google.com",
+        expires_in: int = 3600,
+        key: Any = None,
+    ) -> str:
         from google.auth import crypt, jwt
 
         now = int(time.time())
-        payload = {"iss": issuer, "aud": audience, "azp": "1234567890", "sub": "1234567890", "email": email,
-                   "email_verified": email_verified, "iat": now, "exp": now + expires_in}
+        payload = {
+            "iss": issuer,
+            "aud": audience,
+            "azp": "1234567890",
+            "sub": "1234567890",
+            "email": email,
+            "email_verified": email_verified,
+            "iat": now,
+            "exp": now + expires_in,
+        }
         from cryptography.hazmat.primitives import serialization
 
-        pem = (key or self.key).private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                             serialization.NoEncryption())
+        pem = (key or self.key).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
         signer = crypt.RSASigner.from_string(pem, key_id=self.kid)
         return jwt.encode(signer, payload).decode()
 
@@ -98,9 +115,16 @@ def _self_signed(key: Any) -> bytes:
 
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test-signer")])
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
-            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
     return cert.public_bytes(serialization.Encoding.PEM)
 
 

@@ -72,6 +72,7 @@ def start_emulator(kind: str, workdir: Path, *, timeout: float = 60.0) -> Emulat
     log_path = workdir / f"{kind}-emulator.log"
     args = [gcloud, "beta", "emulators", kind, "start", f"--host-port={host_port}", "--quiet"]
     if kind == "pubsub":
+        (workdir / "pubsub-data").mkdir(parents=True, exist_ok=True)
         args.append(f"--data-dir={workdir / 'pubsub-data'}")
     env = {k: v for k, v in os.environ.items() if not k.endswith("_EMULATOR_HOST")}
     with log_path.open("wb") as log_file:

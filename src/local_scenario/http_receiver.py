@@ -58,9 +58,9 @@ class HttpReceiver:
                 self.end_headers()
                 self.wfile.write(answer.body)
 
-            do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815
+            do_POST = do_GET = do_PUT = do_PATCH = do_DELETE = _serve
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 return None
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)

@@ -21,7 +21,7 @@ class ServerThread:
     """Real HTTP on 127.0.0.1 (like Cloud Run's front end), served from a thread."""
 
     def __init__(self, app: Any) -> None:
-        from werkzeug.serving import make_server  # noqa: PLC0415
+        from werkzeug.serving import make_server
 
         self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)

@@ -367,6 +367,14 @@ def _age_seconds(stamp: str | None, now: float) -> float:
     return now - datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
 
 
+def _delete_each(delete: Callable[[str, str], None], items: list[tuple[str, str]]) -> None:
+    for namespace, name in items:
+        try:
+            delete(namespace, name)
+        except KubeNotFound:
+            continue
+
+
 def plan_cleanup_evicted(gw: KubeGateway, target: ActionTarget, params: dict[str, Any], now: float) -> Plan:
     from self_healing_service.policy import parse_duration
 
@@ -386,7 +394,7 @@ def plan_cleanup_evicted(gw: KubeGateway, target: ActionTarget, params: dict[str
     return Plan(
         action="cleanup_evicted",
         summary=f"delete {len(names)} Evicted pods in {target.namespace or 'all namespaces'}",
-        apply=lambda g: [g.delete_pod(ns, name) for ns, name in names],
+        apply=lambda g: _delete_each(g.delete_pod, names),
         parameters={"pods": [f"{ns}/{name}" for ns, name in names]},
     )
 
@@ -414,7 +422,7 @@ def plan_cleanup_jobs(gw: KubeGateway, target: ActionTarget, params: dict[str, A
     return Plan(
         action="cleanup_jobs",
         summary=f"delete {len(failed)} failed Jobs in {target.namespace or 'all namespaces'}",
-        apply=lambda g: [g.delete_job(ns, name) for ns, name in failed],
+        apply=lambda g: _delete_each(g.delete_job, failed),
         parameters={"jobs": [f"{ns}/{name}" for ns, name in failed]},
     )
 
@@ -478,7 +486,7 @@ def rollout_ready(dep: dict[str, Any]) -> tuple[bool, str]:
     for condition in status.get("conditions") or []:
         if condition.get("type") == "Progressing" and condition.get("reason") == "ProgressDeadlineExceeded":
             return False, "rollout exceeded its progress deadline"
-    wanted = int(spec.get("replicas") if spec.get("replicas") is not None else 1)
+    wanted = int(spec["replicas"]) if spec.get("replicas") is not None else 1
     updated = int(status.get("updatedReplicas") or 0)
     total = int(status.get("replicas") or 0)
     available = int(status.get("availableReplicas") or 0)

@@ -51,7 +51,7 @@ def store(location: str, incident_id: str, action: str, doc: dict[str, Any]) -> 
     name = f"{incident_id.replace('/', '_')}/{int(time.time() * 1000)}-{action}.json"
     body = json.dumps(doc, default=str, indent=2)
     if location.startswith("gs://"):
-        from google.cloud import storage
+        from google.cloud import storage  # type: ignore[attr-defined]
 
         bucket_name, _, prefix = location.removeprefix("gs://").partition("/")
         path = f"{prefix.rstrip('/')}/{name}" if prefix else name

@@ -12,6 +12,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -120,6 +121,10 @@ class Healer:
         self.notifier = notifier
         self.audit = audit or NullAudit()
         self.clock = clock
+
+    def _claim_owner(self) -> str:
+        """Unique per delivery: concurrent copies in one process must not share a claim."""
+        return f"{self.settings.instance_id}:{uuid.uuid4().hex[:12]}"
 
     # ------------------------------------------------------------------ entry
     def handle(self, incident: Incident, trace: str = "", raw_data: bytes = b"") -> Result:
@@ -260,7 +265,8 @@ class Healer:
         attempt, start_step = 0, 0
         while True:
             key = self._key(incident, target, attempt)
-            claim = self.ledger.claim(key, self.settings.instance_id, self.clock(), self.settings.claim_lease_seconds)
+            owner = self._claim_owner()
+            claim = self.ledger.claim(key, owner, self.clock(), self.settings.claim_lease_seconds)
             if claim.status == "in_progress":
                 return Result("duplicate")
             if claim.status == "done":
@@ -275,7 +281,7 @@ class Healer:
         try:
             decision, evidence_uri = self._decide(incident, target, rule, start_step, attempt, raw_data)
         except TransientError:
-            self.ledger.release(key, self.settings.instance_id)
+            self.ledger.release(key, owner)
             raise
         return Result(
             "handled" if decision.outcome != "ignored" else "ignored",
@@ -502,7 +508,8 @@ class Healer:
     # ------------------------------------------------------------------ closed incidents
     def _handle_closed(self, incident: Incident, target: Target, trace: str) -> Result:
         key = self._key(incident, target, 0)
-        claim = self.ledger.claim(key, self.settings.instance_id, self.clock(), self.settings.claim_lease_seconds)
+        owner = self._claim_owner()
+        claim = self.ledger.claim(key, owner, self.clock(), self.settings.claim_lease_seconds)
         if claim.status == "in_progress":
             return Result("duplicate")
         if claim.status == "done":
@@ -511,7 +518,7 @@ class Healer:
         try:
             decision = self._closed_decision(incident, target)
         except TransientError:
-            self.ledger.release(key, self.settings.instance_id)
+            self.ledger.release(key, owner)
             raise
         return Result("handled", [self._finish(key, incident, target, decision, trace, "")])
 
@@ -701,7 +708,7 @@ class Healer:
         index = int(held["step"])
         step = rule.ladder[index]
         key = f"{incident.incident_id}|open|{target.key()}|approved{index}"
-        claim = self.ledger.claim(key, self.settings.instance_id, self.clock(), self.settings.claim_lease_seconds)
+        claim = self.ledger.claim(key, self._claim_owner(), self.clock(), self.settings.claim_lease_seconds)
         if claim.status != "new":
             return None
         refusal = self._refusal(incident, target, rule)

@@ -139,7 +139,7 @@ class InMemoryLedger:
             if record is not None:
                 if record.get("status") == "done":
                     return Claim("done", dict(record))
-                if float(record.get("lease_until", 0)) > now and record.get("owner") != owner:
+                if float(record.get("lease_until", 0)) > now:
                     return Claim("in_progress", dict(record))
             self._records[key] = {"status": "claimed", "owner": owner, "lease_until": now + lease_seconds}
             return Claim("new")

@@ -77,7 +77,7 @@ class FirestoreLedger:
                 record = snap.to_dict() or {}
                 if record.get("status") == "done":
                     return Claim("done", record)
-                if float(record.get("lease_until", 0)) > now and record.get("owner") != owner:
+                if float(record.get("lease_until", 0)) > now:
                     return Claim("in_progress", record)
             transaction.set(ref, {"status": "claimed", "owner": owner, "lease_until": now + lease_seconds, "key": key})
             return Claim("new")

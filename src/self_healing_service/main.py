@@ -20,9 +20,9 @@ from healing_contract.notification import ContractError
 from self_healing_service.auth import AuthError, TokenVerifier
 from self_healing_service.errors import TransientError
 from self_healing_service.incident import (
+    ConsoleTestNotification,
     Incident,
     MalformedMessage,
-    ConsoleTestNotification,
     parse_notification,
     parse_push_envelope,
 )

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from self_healing_service.incident import (
+    ConsoleTestNotification,
     Incident,
     MalformedMessage,
-    ConsoleTestNotification,
     parse_notification,
     parse_push_envelope,
 )
@@ -68,8 +68,11 @@ def test_kind_falls_back_to_metric_type() -> None:
     doc = load("cpu_high_open.json")
     doc["incident"]["policy_user_labels"] = {}
     doc["incident"]["metric"]["type"] = "custom.googleapis.com/healer/anomaly_score"
-    doc["incident"]["metric"]["labels"] = {"controller_name": "checkout", "controller_kind": "Deployment",
-                                           "model_version": "v7"}
+    doc["incident"]["metric"]["labels"] = {
+        "controller_name": "checkout",
+        "controller_kind": "Deployment",
+        "model_version": "v7",
+    }
     doc["incident"]["metadata"]["system_labels"] = {}
     incident = parse_notification(json.dumps(doc).encode())
     assert isinstance(incident, Incident)
@@ -129,10 +132,27 @@ def test_arbitrary_json_never_escapes_as_anything_but_malformed(doc: object) -> 
 
 
 @settings(max_examples=200, deadline=None)
-@given(incident=st.dictionaries(
-    st.sampled_from(["incident_id", "state", "resource", "metric", "metadata", "observed_value", "started_at",
-                     "policy_user_labels", "documentation", "severity", "ended_at"]),
-    json_values, max_size=11))
+@given(
+    incident=st.dictionaries(
+        st.sampled_from(
+            [
+                "incident_id",
+                "state",
+                "resource",
+                "metric",
+                "metadata",
+                "observed_value",
+                "started_at",
+                "policy_user_labels",
+                "documentation",
+                "severity",
+                "ended_at",
+            ]
+        ),
+        json_values,
+        max_size=11,
+    )
+)
 def test_arbitrary_incident_fields_never_crash(incident: dict) -> None:
     try:
         parse_notification(json.dumps({"version": "1.2", "incident": incident}).encode())

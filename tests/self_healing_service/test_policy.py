@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -47,8 +47,8 @@ def test_good_policy_loads() -> None:
 
 def test_maintenance_window() -> None:
     policy = load_policy_text(GOOD)
-    saturday_3am = datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc)
-    monday_3am = datetime(2026, 11, 23, 3, 0, tzinfo=timezone.utc)
+    saturday_3am = datetime(2026, 11, 21, 3, 0, tzinfo=UTC)
+    monday_3am = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
     assert policy.in_maintenance(saturday_3am) is not None
     assert policy.in_maintenance(monday_3am) is None
 
@@ -57,21 +57,35 @@ def test_maintenance_window() -> None:
     ("text", "expected"),
     [
         ("version: 2\nrules: []\n", r"line 1: version: must be 1"),
-        ("version: 1\nrules:\n  - name: a\n    match: {kinds: [hot_cpu]}\n    ladder: [{action: restart}]\n",
-         r"line 4: rules\[0\]\.match\.kinds: unknown kind 'hot_cpu'"),
-        ("version: 1\nrules:\n  - name: a\n    match: {}\n    ladder:\n      - action: reboot\n",
-         r"line 6: rules\[0\]\.ladder\[0\]\.action: unknown action 'reboot'"),
-        ("version: 1\nrules:\n  - name: a\n    match: {}\n    ladder:\n      - action: scale_out\n"
-         "        params: {max_replicas: many}\n", r"line 7: .*max_replicas: wrong type"),
+        (
+            "version: 1\nrules:\n  - name: a\n    match: {kinds: [hot_cpu]}\n    ladder: [{action: restart}]\n",
+            r"line 4: rules\[0\]\.match\.kinds: unknown kind 'hot_cpu'",
+        ),
+        (
+            "version: 1\nrules:\n  - name: a\n    match: {}\n    ladder:\n      - action: reboot\n",
+            r"line 6: rules\[0\]\.ladder\[0\]\.action: unknown action 'reboot'",
+        ),
+        (
+            "version: 1\nrules:\n  - name: a\n    match: {}\n    ladder:\n      - action: scale_out\n"
+            "        params: {max_replicas: many}\n",
+            r"line 7: .*max_replicas: wrong type",
+        ),
         ("version: 1\ndefaults:\n  cooldown: soon\n", r"line 3: defaults\.cooldown: expected a duration"),
-        ("version: 1\ndefaults:\n  budgets:\n    per_target: {limit: 3}\n", r"line 4: .*needs both 'limit' and 'window'"),
+        (
+            "version: 1\ndefaults:\n  budgets:\n    per_target: {limit: 3}\n",
+            r"line 4: .*needs both 'limit' and 'window'",
+        ),
         ("version: 1\ndefaults:\n  colldown: 5m\n", r"line 3: defaults: unknown key 'colldown'"),
         ("version: 1\nrules:\n  - name: a\n    match: {}\n    ladder: []\n", r"line 5: .*at least one step"),
         ("version: 1\nrules: [\n", r"line \d+: not valid YAML"),
-        ("version: 1\ndefaults:\n  maintenance_windows:\n    - {days: [someday], start: '1:00', end: '2:00'}\n",
-         r"line 4: .*not a weekday"),
-        ("version: 1\nrules:\n  - name: a\n    match: {}\n    ladder: [{action: raise_memory, params: {factor: 9}}]\n",
-         r"line 5: .*factor must be in \(1, 4\]"),
+        (
+            "version: 1\ndefaults:\n  maintenance_windows:\n    - {days: [someday], start: '1:00', end: '2:00'}\n",
+            r"line 4: .*not a weekday",
+        ),
+        (
+            "version: 1\nrules:\n  - name: a\n    match: {}\n    ladder: [{action: raise_memory, params: {factor: 9}}]\n",
+            r"line 5: .*factor must be in \(1, 4\]",
+        ),
         ("", r"empty"),
     ],
 )
