@@ -11,7 +11,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fleet_insight.resources import percentile
@@ -91,6 +91,11 @@ def fold_incidents(
     known = known_workloads or {}
     grouped: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
+        decided = row.get("decided_at")
+        if not isinstance(decided, datetime):
+            raise ValueError(f"healing row of incident {row.get('incident_id')!r} has no decided_at timestamp")
+        if decided.tzinfo is None:  # TIMESTAMP without zone (e.g. a local DuckDB audit file): UTC
+            row = {**row, "decided_at": decided.replace(tzinfo=UTC)}
         grouped[_text(row, "incident_id")].append(row)
     out = []
     for incident_id, items in grouped.items():

@@ -393,7 +393,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m fleet_insight.report", description="Render a self-contained HTML fleet health report."
     )
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--duckdb", metavar="FILE", help="local DuckDB file with the tables")
+    where.add_argument(
+        "--duckdb",
+        metavar="FILE",
+        action="append",
+        help="local DuckDB file with the tables; repeat when they are spread over several files",
+    )
     where.add_argument("--bigquery-dataset", metavar="PROJECT.DATASET", help="BigQuery dataset with the tables")
     p.add_argument("--start", required=True, help="ISO 8601 start (UTC if no zone)")
     p.add_argument("--end", required=True, help="ISO 8601 end (UTC if no zone)")

@@ -72,31 +72,65 @@ _DUCKDB_MACROS = (
 
 
 class DuckDBSource:
-    """A local DuckDB file, opened read-only."""
+    """One or more local DuckDB files, opened read-only.
 
-    def __init__(self, path: str | Path, tables: TableNames | None = None) -> None:
+    The first file is the main database; further files are attached, so tables may live in
+    different files (e.g. the feature store's file and the healer's audit file). Each
+    logical table is read from the first file that has it.
+    """
+
+    def __init__(self, path: str | Path | Sequence[str | Path], tables: TableNames | None = None) -> None:
         import duckdb
 
-        self.path = Path(path)
+        paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
+        if not paths:
+            raise SourceError("at least one DuckDB file is needed")
+        self.paths = paths
         self.tables = tables or TableNames()
-        if not self.path.is_file():
-            raise SourceError(f"DuckDB file not found: {self.path}")
+        for p in paths:
+            if not p.is_file():
+                raise SourceError(f"DuckDB file not found: {p}")
         try:
-            self._conn = duckdb.connect(str(self.path), read_only=True)
+            self._conn = duckdb.connect(str(paths[0]), read_only=True)
+            self._catalogs = [self._conn.execute("SELECT current_database()").fetchone()[0]]  # type: ignore[index]
+            for index, p in enumerate(paths[1:], start=1):
+                alias = f"extra{index}"
+                self._conn.execute(f"ATTACH {_sql_string(str(p))} AS {alias} (READ_ONLY)")
+                self._catalogs.append(alias)
         except duckdb.Error as exc:
-            raise SourceError(f"cannot open DuckDB file {self.path}: {exc}") from exc
+            raise SourceError(f"cannot open DuckDB file(s) {', '.join(map(str, paths))}: {exc}") from exc
         self._conn.execute("SET TimeZone = 'UTC'")
         for macro in _DUCKDB_MACROS:
             self._conn.execute(macro)
+        self._located = self._locate()
 
     def describe(self) -> str:
-        return f"DuckDB {self.path.name}"
+        return "DuckDB " + " + ".join(p.name for p in self.paths)
 
     def close(self) -> None:
         self._conn.close()
 
+    def _columns(self) -> dict[tuple[str, str], set[str]]:
+        rows = self._conn.execute(
+            "SELECT table_catalog, table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
+        ).fetchall()
+        present: dict[tuple[str, str], set[str]] = {}
+        for catalog, table, column in rows:
+            present.setdefault((catalog, table), set()).add(column)
+        return present
+
+    def _locate(self) -> dict[str, str]:
+        """logical table -> the catalog (file) it is read from."""
+        present = self._columns()
+        located = {}
+        for logical, physical in self.tables.as_dict().items():
+            located[logical] = next((c for c in self._catalogs if (c, physical) in present), self._catalogs[0])
+        return located
+
     def render(self, sql: str) -> str:
-        names = {k: quote_duckdb(v) for k, v in self.tables.as_dict().items()}
+        names = {
+            k: f"{quote_duckdb(self._located[k])}.main.{quote_duckdb(v)}" for k, v in self.tables.as_dict().items()
+        }
         return _PARAM.sub(r"$\1", sql.format(**names))
 
     def query(self, sql: str, params: Mapping[str, Param]) -> list[Row]:
@@ -112,13 +146,17 @@ class DuckDBSource:
             raise SourceError(f"query failed on {self.describe()}: {exc}") from exc
 
     def missing(self) -> dict[str, list[str]]:
-        rows = self._conn.execute(
-            "SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = 'main'"
-        ).fetchall()
-        present: dict[str, set[str]] = {}
-        for table, column in rows:
-            present.setdefault(table, set()).add(column)
-        return _missing(self.tables, present)
+        present = self._columns()
+        by_table = {
+            physical: present.get((self._located[logical], physical), set())
+            for logical, physical in self.tables.as_dict().items()
+            if (self._located[logical], physical) in present
+        }
+        return _missing(self.tables, by_table)
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 # --------------------------------------------------------------------------- BigQuery

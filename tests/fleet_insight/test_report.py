@@ -187,3 +187,46 @@ def test_module_entry_point_runs(tmp_path: Path, fleet_db: Path, history: Synthe
     assert result.returncode == 0, result.stderr
     assert re.search(r"wrote .*m\.html \(5 workloads", result.stdout)
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_tables_spread_over_two_files_with_zoneless_timestamps(
+    tmp_path: Path, history: SyntheticHistory, fleet_db: Path
+) -> None:
+    """Features in one file, healing actions in another (TIMESTAMP without zone, VARCHAR columns),
+    as a local healer audit file may hold them."""
+    features_only = tmp_path / "features.duckdb"
+    only = SyntheticHistory(
+        history.start, history.end, features=history.features, anomaly_scores=history.anomaly_scores
+    )
+    write_duckdb(features_only, only)
+    with duckdb.connect(str(features_only)) as conn:
+        conn.execute("DROP TABLE healing_actions")
+    audit = tmp_path / "audit.duckdb"
+    columns = list(history.healing_actions[0])
+    types = {"decided_at": "TIMESTAMP", "healed": "BOOLEAN", "dry_run": "BOOLEAN", "step": "INTEGER"}
+    types |= {"time_to_recover_s": "DOUBLE", "action_duration_ms": "DOUBLE"}
+    with duckdb.connect(str(audit)) as conn:
+        ddl = ", ".join(f"{c} {types.get(c, 'VARCHAR')}" for c in columns)
+        conn.execute(f"CREATE TABLE healing_actions ({ddl})")
+        conn.executemany(
+            f"INSERT INTO healing_actions VALUES ({', '.join('?' for _ in columns)})",
+            [
+                [r[c].replace(tzinfo=None) if c == "decided_at" else r[c] for c in columns]
+                for r in history.healing_actions
+            ],
+        )
+    split = DuckDBSource([features_only, audit])
+    single = DuckDBSource(fleet_db)
+    try:
+        options = ReportOptions(history.start, history.end)
+        got, expected = build_report(split, options), build_report(single, options)
+    finally:
+        split.close()
+        single.close()
+    assert "features.duckdb + audit.duckdb" in got.source
+    assert [(i.incident_id, i.started, i.healed) for i in got.incidents] == [
+        (i.incident_id, i.started, i.healed) for i in expected.incidents
+    ]
+    assert [(w.label(), w.health.score) for w in got.workloads] == [
+        (w.label(), w.health.score) for w in expected.workloads
+    ]
