@@ -7,11 +7,13 @@ to every destination, and so each attempt can be logged.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from slack_sdk.webhook import WebhookClient
 
 from chatops_service.retrying import Attempt, parse_retry_after, retryable_status
@@ -67,9 +69,9 @@ class SlackBotSender:
     def __init__(self, token: str, base_url: str, timeout: float) -> None:
         self._client = WebClient(token=token, base_url=base_url, timeout=max(1, round(timeout)), retry_handlers=[])
 
-    def _call(self, method: str, **kwargs: Any) -> Attempt:
+    def _call(self, method: str, call: Callable[..., SlackResponse], **kwargs: Any) -> Attempt:
         try:
-            resp = self._client.api_call(method, json=kwargs)
+            resp = call(**kwargs)
         except SlackApiError as exc:
             status = exc.response.status_code
             error = ""
@@ -101,10 +103,10 @@ class SlackBotSender:
             args["thread_ts"] = thread_ts
             if broadcast:
                 args["reply_broadcast"] = True
-        return self._call("chat.postMessage", **args)
+        return self._call("chat.postMessage", self._client.chat_postMessage, **args)
 
     def update_message(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> Attempt:
-        return self._call("chat.update", channel=channel, ts=ts, text=text, blocks=blocks)
+        return self._call("chat.update", self._client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
 
     def usergroup_members(self, usergroup: str) -> Attempt:
         try:

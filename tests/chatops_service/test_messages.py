@@ -1,0 +1,145 @@
+"""Message content and layout: clear wording, Slack limits, Teams size limit."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, SectionBlock
+
+from chatops_service.chat_actions import ActionRef, available_actions
+from chatops_service.slack_message import build_message, build_thread_reply, escape
+from chatops_service.teams_card import CardLink, CardTooLargeError, build_card_payload, payload_bytes
+from chatops_service.wording import describe
+from healing_contract.notification import OUTCOMES, parse_notification
+
+
+def _notification(load, name: str = "notification_acted_high_cpu.json", **decision: object):
+    doc = load(name)
+    doc["decision"].update(decision)
+    return parse_notification(doc)
+
+
+def _check_slack_limits(blocks: list[Block]) -> None:
+    assert len(blocks) <= 50
+    for block in blocks:
+        block.validate_json()
+        if isinstance(block, HeaderBlock):
+            assert len(block.text.text) <= 150
+        if isinstance(block, SectionBlock):
+            assert block.text is None or len(block.text.text) <= 3000
+            assert block.fields is None or (len(block.fields) <= 10 and all(len(f.text) <= 2000 for f in block.fields))
+        if isinstance(block, ActionsBlock):
+            for element in block.elements:
+                assert isinstance(element, ButtonElement)
+                assert len(element.text.text) <= 75 and len(element.value) <= 2000
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_every_outcome_reads_clearly(load, outcome: str) -> None:
+    n = _notification(load, outcome=outcome)
+    content = describe(n)
+    assert content.headline.startswith("[CRITICAL] ")
+    assert "checkout" in content.headline
+    assert content.next_step  # always says what to do next
+    message = build_message(
+        content,
+        ActionRef.from_notification(n, "d"),
+        available_actions(n, ("acknowledge", "silence", "approve", "undo")),
+    )
+    _check_slack_limits(list(message.blocks))
+    assert message.text
+    reply = build_thread_reply(content)
+    _check_slack_limits(list(reply.blocks))
+
+
+def test_observed_values_and_anomaly_scores_are_spelled_out(load) -> None:
+    cpu = describe(_notification(load))
+    assert cpu.observed.startswith("kubernetes.io/container/cpu/limit_utilization: observed 97% vs threshold 90%")
+    anomaly = describe(_notification(load, "notification_held_for_approval_anomaly.json"))
+    assert anomaly.observed.startswith("Anomaly score 0.93 (model iforest-2026-11-20), alert threshold 0.8")
+    assert (
+        anomaly.headline
+        == "[WARNING] Approval needed: healer wants to roll back Deployment cart to its previous revision in prod-gke/shop/cart"
+    )
+    assert "Approve" in anomaly.next_step
+
+
+def test_buttons_follow_the_decision(load) -> None:
+    allowed = ("acknowledge", "silence", "approve", "undo")
+    assert available_actions(_notification(load, outcome="held_for_approval"), allowed) == [
+        "acknowledge",
+        "approve",
+        "silence",
+    ]
+    assert available_actions(_notification(load, outcome="dry_run", dry_run=True), allowed) == [
+        "acknowledge",
+        "silence",
+    ]
+    closed_doc = load("notification_acted_high_cpu.json")
+    closed_doc["incident"]["state"] = "closed"
+    closed_doc["decision"]["outcome"] = "closed"
+    assert available_actions(parse_notification(closed_doc), allowed) == []
+    assert available_actions(_notification(load), ("silence",)) == ["silence"]
+
+
+def test_mrkdwn_control_characters_are_escaped(load) -> None:
+    doc = load("notification_acted_high_cpu.json")
+    doc["decision"]["detail"] = "<!channel> look & see <https://evil.example|here>"
+    n = parse_notification(doc)
+    message = build_message(describe(n), ActionRef.from_notification(n, "d"), [])
+    rendered = json.dumps(message.block_dicts())
+    assert "<!channel>" not in rendered
+    assert escape("<!channel> & >") == "&lt;!channel&gt; &amp; &gt;"
+
+
+_long_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12000)
+
+
+@settings(max_examples=25, deadline=None)
+@given(detail=_long_text, summary=_long_text, documentation=_long_text, name=st.text(min_size=1, max_size=300))
+def test_any_content_fits_slack_and_teams_limits(detail: str, summary: str, documentation: str, name: str) -> None:
+    doc = {
+        "schema_version": "1",
+        "notification_id": "n1",
+        "incident": {
+            "incident_id": "0.x" * 50,
+            "state": "open",
+            "severity": "critical",
+            "summary": summary,
+            "documentation": documentation,
+        },
+        "target": {"cluster": name, "namespace": name, "kind": "Deployment", "name": name, "pod": name, "labels": {}},
+        "decision": {"outcome": "held_for_approval", "action": "rollback", "detail": detail, "reason": name},
+        "links": {"incident": "https://console.cloud.google.com/" + "x" * 2000, "logs": "https://l.example/" + name},
+    }
+    n = parse_notification(doc)
+    content = describe(n)
+    ref = ActionRef.from_notification(n, "oncall-slack")
+    message = build_message(
+        content, ref, ["acknowledge", "approve", "silence", "undo"], timeline=["12:00 " + name] * 30
+    )
+    _check_slack_limits(list(message.blocks))
+    assert len(message.text) <= 3000
+    links = [CardLink(a, "https://chatops.example.com/teams/actions/" + "t" * 400) for a in ("acknowledge", "approve")]
+    payload = build_card_payload(content, links)
+    assert payload_bytes(payload) <= 27 * 1024
+
+
+def test_teams_card_sheds_optional_content_to_fit(load) -> None:
+    doc = load("notification_acted_high_cpu.json")
+    doc["incident"]["documentation"] = "手順書の行\n" * 1500  # 3 bytes per character in UTF-8
+    doc["decision"]["detail"] = "理由 " * 3000
+    doc["incident"]["summary"] = "概要 " * 3000
+    content = describe(parse_notification(doc))
+    payload = build_card_payload(content, [])
+    card = payload["attachments"][0]["content"]
+    text = json.dumps(card, ensure_ascii=False)
+    assert payload_bytes(payload) <= 27 * 1024
+    assert "**Runbook**" not in text  # dropped first
+    assert "理由" in text  # the reason is cut, not dropped
+    assert card["body"][0]["text"].startswith("[CRITICAL]")
+    with pytest.raises(CardTooLargeError):
+        build_card_payload(content, [], max_bytes=500)
