@@ -114,9 +114,23 @@ def _schema_problem(schema: object, where: str) -> str | None:
     return None
 
 
+REQUEST_KEYS = {"contents", "systemInstruction", "generationConfig", "safetySettings", "tools", "toolConfig",
+                "labels", "cachedContent", "modelArmorConfig"}  # fmt: skip
+GENERATION_CONFIG_KEYS = {"temperature", "topP", "topK", "candidateCount", "maxOutputTokens", "stopSequences",
+                          "presencePenalty", "frequencyPenalty", "seed", "responseMimeType", "responseSchema",
+                          "responseJsonSchema", "responseLogprobs", "logprobs", "thinkingConfig",
+                          "responseModalities", "mediaResolution", "routingConfig", "speechConfig"}  # fmt: skip
+
+
 def _request_problem(body: object) -> str | None:
     if not isinstance(body, dict):
         return "request body must be a JSON object"
+    unknown = {_camel(k) for k in body} - REQUEST_KEYS
+    if unknown:
+        return f"Invalid JSON payload received. Unknown name(s) {sorted(unknown)}"
+    unknown = {_camel(k) for k in body.get("generationConfig", {})} - GENERATION_CONFIG_KEYS
+    if unknown:
+        return f"Invalid JSON payload received. Unknown name(s) in generationConfig {sorted(unknown)}"
     contents = body.get("contents")
     if not isinstance(contents, list) or not contents:
         return "contents: at least one Content is required"
