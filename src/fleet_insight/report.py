@@ -420,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         options = ReportOptions(
             start=start,
             end=end,
-            bucket_seconds=args.bucket_minutes * 60 if args.bucket_minutes else None,
+            bucket_seconds=args.bucket_minutes * 60 if args.bucket_minutes is not None else None,
             params=HealthParams(recur_hours=args.recur_hours),
             deployments=load_deployments(_load_json(args.deployments, "--deployments")) if args.deployments else (),
             node_conditions=parse_node_conditions(_load_json(args.node_conditions, "--node-conditions"))
@@ -433,7 +433,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         report = build_report(source, options)
         out = Path(args.out)
-        out.write_text(render_html(report), encoding="utf-8")
+        try:
+            out.write_text(render_html(report), encoding="utf-8")
+        except OSError as exc:
+            raise SourceError(f"--out: cannot write {out}: {exc.strerror or exc}") from exc
     except (RangeError, SourceError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

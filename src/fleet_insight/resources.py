@@ -243,6 +243,32 @@ def recommend_memory_limit(
     return Recommendation(current, value, f"{direction}: {label} of peak usage")
 
 
+def raise_memory_limit(
+    current_limit: str,
+    oom_events: int = 1,
+    factor: float = 1.5,
+    cap: str = "4Gi",
+    usage_history: Sequence[float] = (),
+) -> Recommendation:
+    """The healer's "raise memory limit" step on Kubernetes quantity strings.
+
+    Same rules as :func:`recommend_memory_limit` with ``oom_raise_factor=factor`` and
+    ``max_memory_bytes=cap``: e.g. ``"256Mi"`` after an OOM kill -> 384Mi; at the cap the
+    recommendation is unchanged (``changed`` is False) and the reason says so.
+    ``usage_history`` (peak bytes per window) may raise it further, never above the cap.
+    """
+    limit = parse_memory(current_limit)
+    ceiling = parse_memory(cap)
+    if limit <= 0:
+        raise ValueError(f"current memory limit must be positive, got {current_limit!r}")
+    policy = AdvicePolicy(
+        oom_raise_factor=factor,
+        max_raise_factor=max(factor, DEFAULT_POLICY.max_raise_factor),
+        max_memory_bytes=max(ceiling, DEFAULT_POLICY.min_memory_bytes),
+    )
+    return recommend_memory_limit(usage_history, limit, oom_events, policy)
+
+
 def recommend_memory_request(
     usage_history: Sequence[float],
     current_request: int | None,

@@ -230,3 +230,16 @@ def test_tables_spread_over_two_files_with_zoneless_timestamps(
     assert [(w.label(), w.health.score) for w in got.workloads] == [
         (w.label(), w.health.score) for w in expected.workloads
     ]
+
+
+def test_cli_rejects_bad_bucket_and_unwritable_output(
+    tmp_path: Path, fleet_db: Path, history: SyntheticHistory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    times = ["--start", history.start.isoformat(), "--end", history.end.isoformat()]
+    assert main(_cli(tmp_path, fleet_db, *times, "--bucket-minutes", "0")) == 1
+    assert "at least 60 seconds" in capsys.readouterr().err
+    assert main(_cli(tmp_path, fleet_db, *times, "--recur-hours", "-1")) == 1
+    assert "recur_hours" in capsys.readouterr().err
+    unwritable = ["--duckdb", str(fleet_db), "--out", str(tmp_path / "no" / "such" / "dir" / "r.html"), *times]
+    assert main(unwritable) == 1
+    assert "--out: cannot write" in capsys.readouterr().err

@@ -193,3 +193,18 @@ def test_malformed_deployment_is_rejected() -> None:
     bad_quantity["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] = "lots"  # type: ignore[index]
     with pytest.raises(QuantityError):
         containers_from_deployment(bad_quantity)
+
+
+def test_healer_raise_memory_step_on_quantity_strings() -> None:
+    from fleet_insight.resources import raise_memory_limit
+
+    first = raise_memory_limit("256Mi")
+    assert first.value is not None and format_memory(first.value) == "384Mi" and first.changed
+    capped = raise_memory_limit("3Gi", factor=1.5, cap="4Gi")
+    assert capped.value is not None and format_memory(capped.value) == "4Gi" and "capped" in capped.reason
+    at_cap = raise_memory_limit("4Gi", cap="4Gi")
+    assert not at_cap.changed and "escalate" in at_cap.reason
+    with pytest.raises(ValueError, match="oom_raise_factor"):
+        raise_memory_limit("256Mi", factor=0.5)
+    with pytest.raises(QuantityError):
+        raise_memory_limit("a lot")
