@@ -76,9 +76,7 @@ class FeaturesPipelineOptions(PipelineOptions):
             default="",
             help="Streaming: Pub/Sub subscription fed by dataflow.metrics_exporter.",
         )
-        group.add_argument(
-            "--window_seconds", type=int, default=60, help="Fixed event-time window size in seconds."
-        )
+        group.add_argument("--window_seconds", type=int, default=60, help="Fixed event-time window size in seconds.")
         group.add_argument(
             "--allowed_lateness_seconds",
             type=int,
@@ -88,9 +86,7 @@ class FeaturesPipelineOptions(PipelineOptions):
         group.add_argument(
             "--features_table", default="", help="BigQuery table for feature rows: PROJECT:DATASET.TABLE."
         )
-        group.add_argument(
-            "--scores_table", default="", help="BigQuery table for scores: PROJECT:DATASET.TABLE."
-        )
+        group.add_argument("--scores_table", default="", help="BigQuery table for scores: PROJECT:DATASET.TABLE.")
         group.add_argument(
             "--bigquery_method",
             default="DEFAULT",
@@ -162,15 +158,11 @@ class PipelineConfig:
 def resolve_config(options: PipelineOptions) -> PipelineConfig:
     """Validate the options; every problem is reported with what to change."""
     opts = options.view_as(FeaturesPipelineOptions)
-    values = {
-        name: getattr(opts, name) for name in PipelineConfig.__dataclass_fields__ if name != "streaming"
-    }
+    values = {name: getattr(opts, name) for name in PipelineConfig.__dataclass_fields__ if name != "streaming"}
     files = bool(values["log_input"] or values["metric_input"])
     pubsub = bool(values["log_subscription"] or values["metric_subscription"])
     if files and pubsub:
-        raise ConfigError(
-            "give either file inputs (--log_input/--metric_input) or Pub/Sub subscriptions, not both"
-        )
+        raise ConfigError("give either file inputs (--log_input/--metric_input) or Pub/Sub subscriptions, not both")
     if not files and not pubsub:
         raise ConfigError(
             "no input: give --log_input and/or --metric_input, or --log_subscription/--metric_subscription"
@@ -181,9 +173,7 @@ def resolve_config(options: PipelineOptions) -> PipelineConfig:
         raise ConfigError("--allowed_lateness_seconds must not be negative")
     for name in ("log_subscription", "metric_subscription"):
         if values[name] and "/subscriptions/" not in values[name]:
-            raise ConfigError(
-                f"--{name} must look like projects/PROJECT/subscriptions/NAME, got {values[name]!r}"
-            )
+            raise ConfigError(f"--{name} must look like projects/PROJECT/subscriptions/NAME, got {values[name]!r}")
     if values["dead_letter_topic"] and "/topics/" not in values["dead_letter_topic"]:
         raise ConfigError("--dead_letter_topic must look like projects/PROJECT/topics/NAME")
     scoring_sinks = values["scores_table"] or values["metric_store_path"] or values["metric_project"]
@@ -223,9 +213,7 @@ class ParseRecords(beam.DoFn):
             return
         self.dead.inc()
         text = element.decode("utf-8", "replace") if isinstance(element, bytes) else element
-        yield pvalue.TaggedOutput(
-            DEAD_LETTER, {"source": self.source, "error": reason, "record": text[:10000]}
-        )
+        yield pvalue.TaggedOutput(DEAD_LETTER, {"source": self.source, "error": reason, "record": text[:10000]})
 
 
 class CombineWorkloadWindow(beam.CombineFn):
@@ -267,9 +255,7 @@ class AggregateWorkloadWindows(beam.PTransform):
         return (
             observations
             | "FixedWindows"
-            >> beam.WindowInto(
-                window.FixedWindows(self.window_seconds), allowed_lateness=self.allowed_lateness_seconds
-            )
+            >> beam.WindowInto(window.FixedWindows(self.window_seconds), allowed_lateness=self.allowed_lateness_seconds)
             | "KeyByWorkload" >> beam.Map(lambda obs: (obs.key, obs))
             | "CombinePerWorkload" >> beam.CombinePerKey(CombineWorkloadWindow())
             | "ToFeatureRow" >> beam.ParDo(ToFeatureRow())
@@ -304,9 +290,7 @@ class DuckDBTableWriter:
         self.path, self.table, self.schema_dir = path, table, schema_dir
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> int:
-        store = DuckDBFeatureStore(
-            Path(self.path), schema_dir=Path(self.schema_dir) if self.schema_dir else None
-        )
+        store = DuckDBFeatureStore(Path(self.path), schema_dir=Path(self.schema_dir) if self.schema_dir else None)
         return store.append(self.table, rows)
 
 
@@ -427,8 +411,7 @@ def build_pipeline(p: Any, options: PipelineOptions) -> PipelineOutputs:
         _ = (
             dead_letters
             | "DeadLetterJson" >> beam.Map(lambda d: json.dumps(d, sort_keys=True))
-            | "WriteDeadLetterFiles"
-            >> beam.io.WriteToText(config.dead_letter_path, file_name_suffix=".jsonl")
+            | "WriteDeadLetterFiles" >> beam.io.WriteToText(config.dead_letter_path, file_name_suffix=".jsonl")
         )
     if config.dead_letter_topic:
         _ = (
@@ -437,9 +420,7 @@ def build_pipeline(p: Any, options: PipelineOptions) -> PipelineOutputs:
             | "PublishDeadLetters" >> beam.io.WriteToPubSub(config.dead_letter_topic)
         )
     if config.features_table:
-        _ = features | "WriteFeaturesBigQuery" >> _bigquery_sink(
-            config.features_table, config.bigquery_method
-        )
+        _ = features | "WriteFeaturesBigQuery" >> _bigquery_sink(config.features_table, config.bigquery_method)
     if config.duckdb_path:
         _ = features | "WriteFeaturesDuckDB" >> WriteInOneStep(
             DuckDBTableWriter(config.duckdb_path, FEATURES_TABLE, config.schema_dir), config.streaming

@@ -243,9 +243,7 @@ def generate(
         raise ValueError("start must be timezone-aware")
     cluster = cluster or Cluster()
     rng = random.Random(seed)
-    pods = {
-        w: [f"{w.name}-{_suffix(rng, 10)}-{_suffix(rng, 5)}" for _ in range(w.replicas)] for w in workloads
-    }
+    pods = {w: [f"{w.name}-{_suffix(rng, 10)}-{_suffix(rng, 5)}" for _ in range(w.replicas)] for w in workloads}
     leak: dict[str, float] = {}
     for minute in range(minutes):
         minute_start = start + timedelta(minutes=minute)
@@ -274,9 +272,7 @@ def generate(
                     restarts += 1
                     errors += 6
                     cpu *= 0.3
-                    events.append(
-                        ("BackOff", f"Back-off restarting failed container {w.container} in pod {pod}")
-                    )
+                    events.append(("BackOff", f"Back-off restarting failed container {w.container} in pod {pod}"))
                 if "error_burst" in effects:
                     errors += 40
                 point_time = rfc3339(when)
@@ -321,9 +317,7 @@ def generate(
                     at = minute_start + timedelta(seconds=rng.uniform(0, 59.9))
                     yield (
                         "logs",
-                        _container_log(
-                            cluster, w, pod, at, "ERROR", f"request failed: upstream timeout #{i}", rng
-                        ),
+                        _container_log(cluster, w, pod, at, "ERROR", f"request failed: upstream timeout #{i}", rng),
                     )
                 for i in range(warnings):
                     at = minute_start + timedelta(seconds=rng.uniform(0, 59.9))
@@ -331,9 +325,7 @@ def generate(
                 if rng.random() < 0.2:
                     yield "logs", _container_log(cluster, w, pod, when, "INFO", "GET /healthz 200", rng)
                 if rng.random() < 0.001:
-                    events.append(
-                        ("BackOff", f"Back-off restarting failed container {w.container} in pod {pod}")
-                    )
+                    events.append(("BackOff", f"Back-off restarting failed container {w.container} in pod {pod}"))
                 for reason, message in events:
                     yield "logs", _event(cluster, w, pod, when, reason, message, rng)
 
@@ -362,9 +354,7 @@ def write_history(
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--out", required=True, type=Path, help="output directory (logs.jsonl, metrics.jsonl)"
-    )
+    parser.add_argument("--out", required=True, type=Path, help="output directory (logs.jsonl, metrics.jsonl)")
     parser.add_argument("--minutes", type=int, default=1440, help="minutes of history (default one day)")
     parser.add_argument(
         "--workloads", default="shop/frontend,shop/cart,shop/checkout", help="comma-separated NAMESPACE/NAME"

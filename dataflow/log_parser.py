@@ -111,9 +111,7 @@ def _parse_event(entry: dict[str, Any]) -> list[Observation]:
     container = ""
     if match := _CONTAINER_FIELD_PATH.search(str(involved.get("fieldPath", ""))):
         container = match["name"]
-    key = workload_key(
-        labels["project_id"], labels.get("location", ""), labels["cluster_name"], namespace, pod_name
-    )
+    key = workload_key(labels["project_id"], labels.get("location", ""), labels["cluster_name"], namespace, pod_name)
     when = _timestamp(entry)
     return [Observation(key, pod_name, container, when, m, 1.0) for m in measures]
 

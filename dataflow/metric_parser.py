@@ -68,14 +68,18 @@ def _point_value(point: Any, index: int) -> float:
     raise ParseError(f"points[{index}].value has neither doubleValue nor int64Value")
 
 
-def _point_time(point: dict[str, Any], index: int) -> float:
+def _point_time(point: dict[str, Any], index: int, delta: bool) -> float:
+    """Event time of a point: its end time, or for a DELTA point the middle of its interval
+    (an ALIGN_DELTA point ending at 10:16:00 counts the restarts of the minute before)."""
     interval = point.get("interval")
     if not isinstance(interval, dict) or not interval.get("endTime"):
         raise ParseError(f"points[{index}] has no interval.endTime")
     try:
-        return parse_rfc3339(str(interval["endTime"])).timestamp()
+        end = parse_rfc3339(str(interval["endTime"])).timestamp()
+        start = parse_rfc3339(str(interval["startTime"])).timestamp() if interval.get("startTime") else end
     except MetricFormatError as exc:
         raise ParseError(f"points[{index}]: {exc}") from exc
+    return (start + end) / 2 if delta and start < end else end
 
 
 def parse_time_series(series: Any) -> list[Observation]:
@@ -128,7 +132,7 @@ def parse_time_series(series: Any) -> list[Observation]:
     )
     pod, container = str(labels["pod_name"]), str(labels["container_name"])
     return [
-        Observation(key, pod, container, _point_time(p, i), measure, _point_value(p, i))
+        Observation(key, pod, container, _point_time(p, i, measure == RESTART_DELTA), measure, _point_value(p, i))
         for i, p in enumerate(points)
     ]
 

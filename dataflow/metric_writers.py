@@ -24,9 +24,7 @@ from anomaly_detection_model.score_metric import (
 log = logging.getLogger(__name__)
 
 
-def plan_requests(
-    points: Iterable[ScorePoint], max_series: int = MAX_SERIES_PER_REQUEST
-) -> list[list[ScorePoint]]:
+def plan_requests(points: Iterable[ScorePoint], max_series: int = MAX_SERIES_PER_REQUEST) -> list[list[ScorePoint]]:
     """Group points into requests: each holds <= max_series distinct series, oldest points first."""
     if max_series < 1:
         raise ValueError("max_series must be at least 1")

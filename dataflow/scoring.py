@@ -28,9 +28,7 @@ def load_scoring_metadata(model_dir: str) -> ArtifactMetadata:
 
 def model_file_uri(model_dir: str) -> str:
     return (
-        f"{model_dir.rstrip('/')}/{MODEL_FILE}"
-        if model_dir.startswith("gs://")
-        else str(Path(model_dir) / MODEL_FILE)
+        f"{model_dir.rstrip('/')}/{MODEL_FILE}" if model_dir.startswith("gs://") else str(Path(model_dir) / MODEL_FILE)
     )
 
 

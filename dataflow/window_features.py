@@ -79,9 +79,7 @@ class WindowAccumulator:
         self.memory_sum += other.memory_sum
         self.memory_count += other.memory_count
         if other.memory_max is not None:
-            self.memory_max = (
-                other.memory_max if self.memory_max is None else max(self.memory_max, other.memory_max)
-            )
+            self.memory_max = other.memory_max if self.memory_max is None else max(self.memory_max, other.memory_max)
         self.restart_delta += other.restart_delta
         for series, (low, high) in other.restart_counts.items():
             mine = self.restart_counts.get(series, (low, high))
@@ -106,9 +104,7 @@ def iso_utc(epoch_seconds: float) -> str:
     return datetime.fromtimestamp(epoch_seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
-def feature_row(
-    key: WorkloadKey, acc: WindowAccumulator, window_start: float, window_end: float
-) -> dict[str, Any]:
+def feature_row(key: WorkloadKey, acc: WindowAccumulator, window_start: float, window_end: float) -> dict[str, Any]:
     project_id, location, cluster, namespace, controller_kind, controller_name = key
     _, pod, container = acc.last_container or (0.0, "", "")
     return {

@@ -135,9 +135,7 @@ def parse_time_series_json(data: Any, where: str = "line") -> list[ScorePoint]:
             raw_value = point["value"]
             value = float(raw_value.get("doubleValue", raw_value.get("int64Value")))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise MetricFormatError(
-                f"{where}: points[{i}] needs interval.endTime and a numeric value"
-            ) from exc
+            raise MetricFormatError(f"{where}: points[{i}] needs interval.endTime and a numeric value") from exc
         out.append(
             ScorePoint(
                 end_time=end_time,

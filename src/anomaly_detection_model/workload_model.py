@@ -1,9 +1,13 @@
 """The workload anomaly model: training, calibrated scoring and explanations.
 
 Model: ``StandardScaler`` -> ``IsolationForest`` in a scikit-learn ``Pipeline``
-over the eight feature columns (see :mod:`features`). The forest's
-``score_samples`` (higher = more normal) is negated into a raw anomaly value
-and calibrated on the training window into a score in [0, 1]:
+over the eight feature columns (see :mod:`features`). The raw anomaly value is
+the forest's negated ``score_samples`` (higher = more anomalous) plus a tail
+term: how far, in robust units, the most extreme feature lies beyond the
+training window's 99.9th percentile. (A forest picks one feature per split, so
+a single feature far outside everything seen, such as an error-log burst, moves
+its score too little on its own.) The raw value is calibrated on the training
+window into a score in [0, 1]:
 
 * up to the raw threshold (the ``threshold_quantile`` of the training raw
   values, 0.995 by default) the score is the empirical rank scaled onto
@@ -42,6 +46,7 @@ from anomaly_detection_model.features import (
 ALERT_LEVEL = 0.8  # must match config/alert_rules.yaml gke-workload-anomaly threshold
 _QUANTILE_LEVELS = np.linspace(0.0, 1.0, 201)
 _MAD_TO_SIGMA = 1.4826
+TAIL_WEIGHT = 0.1  # raw units per robust unit beyond the training window's 99.9th percentile
 
 
 @dataclass(frozen=True)
@@ -84,25 +89,30 @@ class Calibration:
 
 @dataclass(frozen=True)
 class RobustStats:
-    """Per-feature median and robust scale (on the engineered features)."""
+    """Per-feature median, robust scale and upper reference (99.9th pct) of the engineered features."""
 
     median: dict[str, float]
     scale: dict[str, float]
+    upper: dict[str, float]
+
+    def tail_excess(self, matrix: np.ndarray) -> np.ndarray:
+        """Per row: max over features of (value - upper) / scale, floored at 0."""
+        upper = np.array([self.upper[c] for c in FEATURE_COLUMNS])
+        scale = np.array([self.scale[c] for c in FEATURE_COLUMNS])
+        return np.maximum((matrix - upper) / scale, 0.0).max(axis=1)
 
     def z_scores(self, vector: Sequence[float] | np.ndarray) -> dict[str, float]:
-        return {
-            c: (float(v) - self.median[c]) / self.scale[c]
-            for c, v in zip(FEATURE_COLUMNS, vector, strict=True)
-        }
+        return {c: (float(v) - self.median[c]) / self.scale[c] for c, v in zip(FEATURE_COLUMNS, vector, strict=True)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"median": self.median, "scale": self.scale}
+        return {"median": self.median, "scale": self.scale, "upper": self.upper}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RobustStats:
         return cls(
             median={k: float(v) for k, v in data["median"].items()},
             scale={k: float(v) for k, v in data["scale"].items()},
+            upper={k: float(v) for k, v in data["upper"].items()},
         )
 
 
@@ -121,13 +131,18 @@ class ScoringState:
     calibration: Calibration
     robust: RobustStats
     impute: dict[str, float]
+    tail_weight: float = TAIL_WEIGHT
     features: tuple[str, ...] = FEATURE_COLUMNS
+
+    def raw_scores(self, estimator: Any, matrix: np.ndarray) -> np.ndarray:
+        return raw_anomaly(estimator, matrix, self.robust, self.tail_weight)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "calibration": self.calibration.to_dict(),
             "robust_stats": self.robust.to_dict(),
             "impute": self.impute,
+            "tail_weight": self.tail_weight,
             "features": list(self.features),
         }
 
@@ -135,13 +150,12 @@ class ScoringState:
     def from_dict(cls, data: Mapping[str, Any]) -> ScoringState:
         features = tuple(data.get("features", FEATURE_COLUMNS))
         if features != FEATURE_COLUMNS:
-            raise ValueError(
-                f"artifact features {list(features)} differ from this code's {list(FEATURE_COLUMNS)}"
-            )
+            raise ValueError(f"artifact features {list(features)} differ from this code's {list(FEATURE_COLUMNS)}")
         return cls(
             calibration=Calibration.from_dict(data["calibration"]),
             robust=RobustStats.from_dict(data["robust_stats"]),
             impute={k: float(v) for k, v in data["impute"].items()},
+            tail_weight=float(data["tail_weight"]),
         )
 
 
@@ -158,7 +172,7 @@ class WorkloadModel:
         return self.state.calibration.alert_level
 
     def raw_scores(self, matrix: np.ndarray) -> np.ndarray:
-        return -np.asarray(self.estimator.score_samples(matrix), dtype=float)
+        return self.state.raw_scores(self.estimator, matrix)
 
     def score_matrix(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated scores in [0, 1] for engineered feature vectors (higher = more anomalous)."""
@@ -175,13 +189,18 @@ class WorkloadModel:
         return row_vector(row, self.state.impute)
 
 
+def raw_anomaly(estimator: Any, matrix: np.ndarray, robust: RobustStats, tail_weight: float) -> np.ndarray:
+    """Negated forest ``score_samples`` plus the weighted tail excess (higher = more anomalous)."""
+    forest = -np.asarray(estimator.score_samples(matrix), dtype=float)
+    return forest + tail_weight * robust.tail_excess(matrix)
+
+
 def score_with(estimator: Any, batch: Sequence[np.ndarray], state: ScoringState) -> list[float]:
     """Score a batch of vectors: the ``inference_fn`` shape Beam's sklearn handlers call."""
     if len(batch) == 0:
         return []
     matrix = np.stack([np.asarray(v, dtype=float) for v in batch], axis=0)
-    raw = -np.asarray(estimator.score_samples(matrix), dtype=float)
-    return [float(s) for s in state.calibration.score(raw)]
+    return [float(s) for s in state.calibration.score(state.raw_scores(estimator, matrix))]
 
 
 def explain(vector: Sequence[float] | np.ndarray, robust: RobustStats, top: int = 3) -> list[dict[str, Any]]:
@@ -199,9 +218,11 @@ def _robust_stats(matrix: np.ndarray) -> RobustStats:
     scale = np.where(mad > 1e-9, mad, np.where(std > 1e-9, std, 1.0))
     # a floor so that a feature that is almost always 0 (restarts) gives finite, comparable z
     scale = np.maximum(scale, 0.05)
+    upper = np.quantile(matrix, 0.999, axis=0)
     return RobustStats(
         median={c: float(m) for c, m in zip(FEATURE_COLUMNS, median, strict=True)},
         scale={c: float(s) for c, s in zip(FEATURE_COLUMNS, scale, strict=True)},
+        upper={c: float(u) for c, u in zip(FEATURE_COLUMNS, upper, strict=True)},
     )
 
 
@@ -240,10 +261,7 @@ def train(frame: pd.DataFrame, params: TrainingParams | None = None) -> Workload
         ]
     )
     estimator.fit(matrix)
-    raw = -np.asarray(estimator.score_samples(matrix), dtype=float)
-    state = ScoringState(
-        calibration=_calibrate(raw, params.threshold_quantile),
-        robust=_robust_stats(matrix),
-        impute=impute,
-    )
+    robust = _robust_stats(matrix)
+    raw = raw_anomaly(estimator, matrix, robust, TAIL_WEIGHT)
+    state = ScoringState(calibration=_calibrate(raw, params.threshold_quantile), robust=robust, impute=impute)
     return WorkloadModel(estimator=estimator, state=state, extra={"params": params.__dict__.copy()})
