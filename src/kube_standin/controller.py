@@ -111,6 +111,8 @@ class Controller:
         self.runtime: dict[str, PodRuntime] = {}
         self._progress: dict[str, tuple[Any, float]] = {}
         self._last_sync: tuple[int, float] | None = None
+        # While loading a fixture, pods count as started long enough ago to be ready already.
+        self.settling = False
 
     # ------------------------------------------------------------------ entry point
     def sync(self, force: bool = False) -> None:
@@ -610,7 +612,7 @@ class Controller:
         node_name = pod["spec"].get("nodeName")
         runtime = self.runtime.get(uid)
         if runtime is None and node_name:
-            runtime = self.runtime[uid] = PodRuntime(scheduled_at=now)
+            runtime = self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now))
         if not node_name:
             node = self._pick_node()
             if node is None:
@@ -619,7 +621,7 @@ class Controller:
             updated = clone(pod)
             updated["spec"]["nodeName"] = node["metadata"]["name"]
             self.store.put("pods", updated)
-            self.runtime[uid] = PodRuntime(scheduled_at=now)
+            self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now))
             self.events.record(
                 updated,
                 "Normal",
@@ -635,6 +637,9 @@ class Controller:
             updated = clone(pod)
             updated["status"] = status
             self.store.put("pods", updated)
+
+    def _start_time(self, now: float) -> float:
+        return now - self.settings.ready_delay_seconds if self.settling else now
 
     def _mark_unschedulable(self, pod: Obj, now: float) -> None:
         total = len(self.store.select("nodes"))

@@ -134,34 +134,41 @@ def read_fixture(source: str | Path | Obj) -> Obj:
 
 def load_fixture(controller: Controller, source: str | Path | Obj) -> None:
     data = _expect_map(read_fixture(source), "fixture", TOP_KEYS)
-    store = controller.store
-    with store.lock:
-        nodes = _expect_list(data.get("nodes"), "nodes")
-        for index, node in enumerate(nodes):
-            _create(controller, "nodes", build_node(node, f"nodes[{index}]", controller), f"nodes[{index}]")
-        if not nodes:
-            for index in range(3):
-                _create(
-                    controller,
-                    "nodes",
-                    build_node({"name": f"gke-standin-default-pool-{index + 1}"}, "", controller),
-                    "",
-                )
-        namespaces = _expect_list(data.get("namespaces"), "namespaces")
-        names = set()
-        for index, namespace in enumerate(namespaces):
-            names.add(_expect_map(namespace, f"namespaces[{index}]", NAMESPACE_KEYS, ("name",))["name"])
-        for builtin in ("default", "kube-system", "kube-public", "kube-node-lease"):
-            if builtin not in names:
-                _create(controller, "namespaces", {"metadata": {"name": builtin}}, f"namespace {builtin}")
-        for index, namespace in enumerate(namespaces):
-            _load_namespace(controller, namespace, f"namespaces[{index}]")
-        for index, manifest in enumerate(_expect_list(data.get("manifests"), "manifests")):
-            _load_manifest(controller, manifest, f"manifests[{index}]")
-        controller.sync(force=True)
-        injector = FaultInjector(controller)
-        for index, fault in enumerate(_expect_list(data.get("faults"), "faults")):
-            _apply_fault(injector, _expect_map(fault, f"faults[{index}]", FAULT_KEYS, ("type",)), f"faults[{index}]")
+    with controller.store.lock:
+        controller.settling = True
+        try:
+            _load(controller, data)
+        finally:
+            controller.settling = False
+
+
+def _load(controller: Controller, data: Obj) -> None:
+    nodes = _expect_list(data.get("nodes"), "nodes")
+    for index, node in enumerate(nodes):
+        _create(controller, "nodes", build_node(node, f"nodes[{index}]", controller), f"nodes[{index}]")
+    if not nodes:
+        for index in range(3):
+            _create(
+                controller,
+                "nodes",
+                build_node({"name": f"gke-standin-default-pool-{index + 1}"}, "", controller),
+                "",
+            )
+    namespaces = _expect_list(data.get("namespaces"), "namespaces")
+    names = set()
+    for index, namespace in enumerate(namespaces):
+        names.add(_expect_map(namespace, f"namespaces[{index}]", NAMESPACE_KEYS, ("name",))["name"])
+    for builtin in ("default", "kube-system", "kube-public", "kube-node-lease"):
+        if builtin not in names:
+            _create(controller, "namespaces", {"metadata": {"name": builtin}}, f"namespace {builtin}")
+    for index, namespace in enumerate(namespaces):
+        _load_namespace(controller, namespace, f"namespaces[{index}]")
+    for index, manifest in enumerate(_expect_list(data.get("manifests"), "manifests")):
+        _load_manifest(controller, manifest, f"manifests[{index}]")
+    controller.sync(force=True)
+    injector = FaultInjector(controller)
+    for index, fault in enumerate(_expect_list(data.get("faults"), "faults")):
+        _apply_fault(injector, _expect_map(fault, f"faults[{index}]", FAULT_KEYS, ("type",)), f"faults[{index}]")
 
 
 def _create(controller: Controller, resource: str, obj: Obj, where: str) -> Obj:

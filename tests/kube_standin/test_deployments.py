@@ -15,51 +15,6 @@ REVISION = "deployment.kubernetes.io/revision"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 
 
-def owned_replica_sets(apps: client.AppsV1Api, deployment: client.V1Deployment) -> list[client.V1ReplicaSet]:
-    selector = ",".join(f"{k}={v}" for k, v in deployment.spec.selector.match_labels.items())
-    sets = apps.list_namespaced_replica_set(deployment.metadata.namespace, label_selector=selector).items
-    return [rs for rs in sets if any(o.uid == deployment.metadata.uid for o in rs.metadata.owner_references or [])]
-
-
-def pod_names(core: client.CoreV1Api, namespace: str, selector: str) -> set[str]:
-    pods = core.list_namespaced_pod(namespace, label_selector=selector).items
-    return {p.metadata.name for p in pods if p.status.phase == "Running"}
-
-
-def rollout_undo(api_client: client.ApiClient, namespace: str, name: str) -> None:
-    """What `kubectl rollout undo` does (kubectl polymorphichelpers/rollback.go)."""
-    apps = client.AppsV1Api(api_client)
-    deployment = apps.read_namespaced_deployment(name, namespace)
-    if deployment.spec.paused:
-        raise RuntimeError("cannot roll back a paused deployment")
-    history = sorted(owned_replica_sets(apps, deployment), key=lambda rs: int(rs.metadata.annotations[REVISION]))
-    previous = history[-2]
-    template: dict[str, Any] = api_client.sanitize_for_serialization(previous.spec.template)
-    template["metadata"]["labels"].pop("pod-template-hash", None)
-    skip = {"kubectl.kubernetes.io/last-applied-configuration", REVISION, "deployment.kubernetes.io/revision-history",
-            "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas",
-            "deprecated.deployment.rollback.to"}  # fmt: skip
-    annotations = {k: v for k, v in (deployment.metadata.annotations or {}).items() if k in skip}
-    annotations.update({k: v for k, v in (previous.metadata.annotations or {}).items() if k not in skip})
-    patch = [
-        {"op": "replace", "path": "/spec/template", "value": template},
-        {"op": "replace", "path": "/metadata/annotations", "value": annotations},
-    ]
-    apps.patch_namespaced_deployment(name, namespace, patch)
-
-
-def is_rolled_out(apps: client.AppsV1Api, namespace: str, name: str) -> bool:
-    """kubectl rollout status's check."""
-    d = apps.read_namespaced_deployment_status(name, namespace)
-    status = d.status
-    return (
-        (status.observed_generation or 0) >= d.metadata.generation
-        and (status.updated_replicas or 0) == d.spec.replicas
-        and (status.replicas or 0) == (status.updated_replicas or 0)
-        and (status.available_replicas or 0) == (status.updated_replicas or 0)
-    )
-
-
 def test_list_and_get_deployments(apps: client.AppsV1Api) -> None:
     listed = apps.list_namespaced_deployment("shop")
     assert [d.metadata.name for d in listed.items] == ["reports", "web", "worker"]
@@ -75,7 +30,9 @@ def test_list_and_get_deployments(apps: client.AppsV1Api) -> None:
 
 
 def test_merge_and_strategic_patch_keep_other_containers_and_env(apps: client.AppsV1Api) -> None:
-    body = {"spec": {"template": {"spec": {"containers": [{"name": "worker", "env": [{"name": "MODE", "value": "fast"}]}]}}}}
+    body = {
+        "spec": {"template": {"spec": {"containers": [{"name": "worker", "env": [{"name": "MODE", "value": "fast"}]}]}}}
+    }
     patched = apps.patch_namespaced_deployment("worker", "shop", body)
     containers = {c.name: c for c in patched.spec.template.spec.containers}
     assert set(containers) == {"worker", "sidecar"}  # merged by name, not replaced
@@ -85,19 +42,19 @@ def test_merge_and_strategic_patch_keep_other_containers_and_env(apps: client.Ap
 
 
 def test_rollout_restart_rolls_pods_to_a_new_replica_set(
-    cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api
+    cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api, kubectl: Any
 ) -> None:
-    before_pods = pod_names(core, "shop", "app=web")
+    before_pods = kubectl.running_pod_names("shop", "app=web")
     before = apps.read_namespaced_deployment("web", "shop")
     stamp = datetime.now(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     apps.patch_namespaced_deployment("web", "shop", body)
-    cluster.wait_for(lambda: is_rolled_out(apps, "shop", "web"))
+    cluster.wait_for(lambda: kubectl.rolled_out("shop", "web"))
     after = apps.read_namespaced_deployment("web", "shop")
     assert int(after.metadata.annotations[REVISION]) == int(before.metadata.annotations[REVISION]) + 1
-    after_pods = pod_names(core, "shop", "app=web")
+    after_pods = kubectl.running_pod_names("shop", "app=web")
     assert len(after_pods) == 3 and not after_pods & before_pods
-    sets = owned_replica_sets(apps, after)
+    sets = kubectl.owned_replica_sets(after)
     newest = max(sets, key=lambda rs: int(rs.metadata.annotations[REVISION]))
     assert newest.metadata.name == f"web-{newest.metadata.labels['pod-template-hash']}"
     assert newest.spec.template.metadata.annotations[RESTARTED_AT] == stamp
@@ -106,15 +63,15 @@ def test_rollout_restart_rolls_pods_to_a_new_replica_set(
 
 
 def test_rollback_with_json_patch_restores_previous_template(
-    cluster: StandinCluster, api_client: client.ApiClient, apps: client.AppsV1Api, core: client.CoreV1Api
+    cluster: StandinCluster, api_client: client.ApiClient, apps: client.AppsV1Api, core: client.CoreV1Api, kubectl: Any
 ) -> None:
-    rollout_undo(api_client, "shop", "web")
-    cluster.wait_for(lambda: is_rolled_out(apps, "shop", "web"))
+    kubectl.rollout_undo("shop", "web")
+    cluster.wait_for(lambda: kubectl.rolled_out("shop", "web"))
     web = apps.read_namespaced_deployment("web", "shop")
     assert web.spec.template.spec.containers[0].image.endswith("web:1.4.0")
     assert web.metadata.annotations[REVISION] == "3"
     assert web.metadata.annotations["self-healing/enabled"] == "true"
-    sets = {rs.metadata.annotations[REVISION]: rs for rs in owned_replica_sets(apps, web)}
+    sets = {rs.metadata.annotations[REVISION]: rs for rs in kubectl.owned_replica_sets(web)}
     assert set(sets) == {"2", "3"}  # revision 1's ReplicaSet became revision 3
     assert sets["3"].metadata.annotations["deployment.kubernetes.io/revision-history"] == "1"
     assert sets["3"].spec.replicas == 3 and sets["2"].spec.replicas == 0
@@ -125,37 +82,43 @@ def test_rollback_with_json_patch_restores_previous_template(
     assert [op["path"] for op in patches[0].body] == ["/spec/template", "/metadata/annotations"]
 
 
-def test_scale_subresource(cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
+def test_scale_subresource(
+    cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api, kubectl: Any
+) -> None:
     scale = apps.read_namespaced_deployment_scale("worker", "shop")
     assert isinstance(scale, client.V1Scale) and scale.spec.replicas == 2
     assert scale.status.selector == "app=worker"
     scaled = apps.patch_namespaced_deployment_scale("worker", "shop", {"spec": {"replicas": 5}})
     assert scaled.spec.replicas == 5
-    cluster.wait_for(lambda: len(pod_names(core, "shop", "app=worker")) == 5)
+    cluster.wait_for(lambda: len(kubectl.running_pod_names("shop", "app=worker")) == 5)
     apps.patch_namespaced_deployment_scale("worker", "shop", {"spec": {"replicas": 1}})
-    cluster.wait_for(lambda: len(pod_names(core, "shop", "app=worker")) == 1)
+    cluster.wait_for(lambda: len(kubectl.running_pod_names("shop", "app=worker")) == 1)
     assert apps.read_namespaced_deployment("worker", "shop").spec.replicas == 1
     with pytest.raises(ApiException) as raised:
         apps.patch_namespaced_deployment_scale("worker", "shop", {"spec": {"replicas": -1}})
     assert raised.value.status == 422
 
 
-def test_paused_deployment_does_not_roll(cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
-    before = pod_names(core, "shop", "app=reports")
+def test_paused_deployment_does_not_roll(
+    cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api, kubectl: Any
+) -> None:
+    before = kubectl.running_pod_names("shop", "app=reports")
     body = {"spec": {"template": {"spec": {"containers": [{"name": "reports", "image": "shop/reports:1.0.0"}]}}}}
     apps.patch_namespaced_deployment("reports", "shop", body)
     cluster.sync()
-    assert pod_names(core, "shop", "app=reports") == before
+    assert kubectl.running_pod_names("shop", "app=reports") == before
     status = apps.read_namespaced_deployment_status("reports", "shop").status
     progressing = next(c for c in status.conditions if c.type == "Progressing")
     assert (progressing.status, progressing.reason) == ("Unknown", "DeploymentPaused")
     apps.patch_namespaced_deployment("reports", "shop", {"spec": {"paused": False}})
-    cluster.wait_for(lambda: is_rolled_out(apps, "shop", "reports"))
+    cluster.wait_for(lambda: kubectl.rolled_out("shop", "reports"))
     pods = core.list_namespaced_pod("shop", label_selector="app=reports").items
     assert [p.spec.containers[0].image for p in pods] == ["shop/reports:1.0.0"]
 
 
-def test_create_replace_and_delete(cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api) -> None:
+def test_create_replace_and_delete(
+    cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api, kubectl: Any
+) -> None:
     body = client.V1Deployment(
         metadata=client.V1ObjectMeta(name="api", labels={"app": "api"}),
         spec=client.V1DeploymentSpec(
@@ -172,7 +135,7 @@ def test_create_replace_and_delete(cluster: StandinCluster, apps: client.AppsV1A
     with pytest.raises(ApiException) as exists:
         apps.create_namespaced_deployment("shop", body)
     assert exists.value.status == 409
-    cluster.wait_for(lambda: is_rolled_out(apps, "shop", "api"))
+    cluster.wait_for(lambda: kubectl.rolled_out("shop", "api"))
     stale = apps.read_namespaced_deployment("api", "shop")
     fresh = apps.read_namespaced_deployment("api", "shop")
     fresh.spec.replicas = 3
@@ -184,7 +147,7 @@ def test_create_replace_and_delete(cluster: StandinCluster, apps: client.AppsV1A
     status = apps.delete_namespaced_deployment("api", "shop", propagation_policy="Background")
     assert status.status == "Success"
     cluster.sync()
-    assert pod_names(core, "shop", "app=api") == set()
+    assert kubectl.running_pod_names("shop", "app=api") == set()
     assert not [rs for rs in apps.list_namespaced_replica_set("shop").items if rs.metadata.name.startswith("api-")]
 
 

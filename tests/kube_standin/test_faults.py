@@ -1,0 +1,173 @@
+"""Fault injection and how each fault clears, observed through the official client.
+
+A ManualClock drives time, so readiness delays and restart counts are exact.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from kube_standin.clock import ManualClock
+from kube_standin.cluster import StandinCluster
+from kube_standin.controller import SimulationSettings
+
+READY_DELAY = 2.0
+RESTART_EVERY = 10.0
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def settings() -> SimulationSettings:
+    return SimulationSettings(ready_delay_seconds=READY_DELAY, crash_restart_interval_seconds=RESTART_EVERY)
+
+
+@pytest.fixture(autouse=True)
+def _fixture_pods_ready(cluster: StandinCluster, clock: ManualClock) -> None:
+    clock.advance(READY_DELAY)
+
+
+def pods(core: client.CoreV1Api, selector: str) -> list[client.V1Pod]:
+    return [p for p in core.list_namespaced_pod("shop", label_selector=selector).items if p.status.phase == "Running"]
+
+
+def usage_of(cluster: StandinCluster, pod: str) -> dict[str, Any]:
+    return next(p for p in cluster.usage()["pods"] if p["pod"] == pod)
+
+
+def test_pods_become_ready_after_the_configured_delay(
+    cluster: StandinCluster, clock: ManualClock, core: client.CoreV1Api, kubectl: Any
+) -> None:
+    client.AppsV1Api(core.api_client).patch_namespaced_deployment_scale("worker", "shop", {"spec": {"replicas": 3}})
+    new = [p for p in pods(core, "app=worker") if not p.status.container_statuses[0].ready]
+    assert len(new) == 1
+    assert not kubectl.rolled_out("shop", "worker")
+    clock.advance(READY_DELAY)
+    assert all(c.ready for p in pods(core, "app=worker") for c in p.status.container_statuses)
+    assert kubectl.rolled_out("shop", "worker")
+
+
+def test_cpu_hog_saturates_one_pod_and_leaves_with_it(
+    cluster: StandinCluster, clock: ManualClock, core: client.CoreV1Api
+) -> None:
+    hog = cluster.inject_cpu_hog("shop", deployment="web")["pod"]
+    for _ in range(5):
+        clock.advance(1)
+        for entry in cluster.usage()["pods"]:
+            utilisation = entry["containers"][0]["cpu_limit_utilization"]
+            if entry["pod"] == hog:
+                assert 0.97 <= utilisation <= 1.0
+            elif utilisation is not None:
+                assert 0.0 < utilisation < 0.8
+    assert usage_of(cluster, hog)["containers"][0]["faults"] == ["cpu-hog"]
+    assert {p.metadata.name for p in pods(core, "app=web")} >= {hog}
+    assert all(c.ready for p in pods(core, "app=web") for c in p.status.container_statuses)
+    core.delete_namespaced_pod(hog, "shop")
+    clock.advance(READY_DELAY)
+    assert cluster.faults_summary()["cpu_hog"] == []
+    assert all(max(c["cpu_limit_utilization"] for c in p["containers"]) < 0.8
+               for p in cluster.usage()["pods"] if p["deployment"] == "web")  # fmt: skip
+
+
+def test_crash_loop_counts_restarts_and_clears_on_replacement(
+    cluster: StandinCluster, clock: ManualClock, core: client.CoreV1Api, kubectl: Any
+) -> None:
+    victim = cluster.inject_crash_loop("shop", deployment="web")["pod"]
+    status = core.read_namespaced_pod(victim, "shop").status
+    container = status.container_statuses[0]
+    assert container.state.waiting.reason == "CrashLoopBackOff" and not container.ready
+    assert container.last_state.terminated.exit_code == 1 and container.last_state.terminated.reason == "Error"
+    assert container.restart_count == 1
+    assert {c.type: c.status for c in status.conditions}["Ready"] == "False"
+    clock.advance(RESTART_EVERY * 2 + 1)
+    assert core.read_namespaced_pod(victim, "shop").status.container_statuses[0].restart_count == 3
+    log = core.read_namespaced_pod_log(victim, "shop", previous=True)
+    assert "level=fatal" in log and "connection refused" in log
+    backoffs = core.list_namespaced_event("shop", field_selector=f"involvedObject.name={victim},reason=BackOff").items
+    assert backoffs and backoffs[0].type == "Warning" and backoffs[0].count >= 2
+    assert usage_of(cluster, victim)["containers"][0]["restart_count"] == 3
+    core.delete_namespaced_pod(victim, "shop")
+    clock.advance(READY_DELAY)
+    assert kubectl.rolled_out("shop", "web")
+    assert all(c.restart_count == 0 and c.ready for p in pods(core, "app=web") for c in p.status.container_statuses)
+
+
+def test_bad_rollout_crash_loops_new_pods_until_rolled_back(
+    cluster: StandinCluster, clock: ManualClock, core: client.CoreV1Api, kubectl: Any
+) -> None:
+    apps = client.AppsV1Api(core.api_client)
+    injected = cluster.inject_bad_rollout("shop", "web")
+    assert injected["bad_image"] == "europe-docker.pkg.dev/shop/web:1.5.0-bad"
+    clock.advance(READY_DELAY)
+    web = apps.read_namespaced_deployment("web", "shop")
+    assert web.metadata.annotations["deployment.kubernetes.io/revision"] == "3"
+    by_image: dict[str, list[client.V1Pod]] = {}
+    for pod in pods(core, "app=web"):
+        by_image.setdefault(pod.spec.containers[0].image, []).append(pod)
+    bad = by_image[injected["bad_image"]]
+    assert bad and all(p.status.container_statuses[0].state.waiting.reason == "CrashLoopBackOff" for p in bad)
+    assert "panic:" in core.read_namespaced_pod_log(bad[0].metadata.name, "shop")
+    good = by_image[injected["previous_image"]]
+    assert len([p for p in good if p.status.container_statuses[0].ready]) >= 2  # maxUnavailable keeps service up
+    assert not kubectl.rolled_out("shop", "web")
+    clock.advance(601)  # past progressDeadlineSeconds
+    progressing = {c.type: c for c in apps.read_namespaced_deployment_status("web", "shop").status.conditions}
+    assert (progressing["Progressing"].status, progressing["Progressing"].reason) == (
+        "False",
+        "ProgressDeadlineExceeded",
+    )
+    kubectl.rollout_undo("shop", "web")
+    clock.advance(READY_DELAY)
+    assert kubectl.rolled_out("shop", "web")
+    images = {p.spec.containers[0].image for p in pods(core, "app=web")}
+    assert images == {injected["previous_image"]}
+    assert all(p.status.container_statuses[0].restart_count == 0 for p in pods(core, "app=web"))
+
+
+def test_oom_kills_until_the_memory_limit_is_raised(
+    cluster: StandinCluster, clock: ManualClock, core: client.CoreV1Api, kubectl: Any
+) -> None:
+    cluster.inject_oom("shop", "worker", container="worker", memory="768Mi")
+    clock.advance(RESTART_EVERY + 1)
+    for pod in pods(core, "app=worker"):
+        worker = next(c for c in pod.status.container_statuses if c.name == "worker")
+        sidecar = next(c for c in pod.status.container_statuses if c.name == "sidecar")
+        assert worker.last_state.terminated.reason == "OOMKilled" and worker.last_state.terminated.exit_code == 137
+        assert worker.restart_count == 2 and sidecar.restart_count == 0
+    body = {"spec": {"template": {"spec": {"containers": [
+        {"name": "worker", "resources": {"limits": {"memory": "640Mi"}}}]}}}}  # fmt: skip
+    client.AppsV1Api(core.api_client).patch_namespaced_deployment("worker", "shop", body)  # still too small
+    clock.advance(READY_DELAY)
+    assert any(c.state.waiting for p in pods(core, "app=worker") for c in p.status.container_statuses)
+    body["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] = "1Gi"
+    client.AppsV1Api(core.api_client).patch_namespaced_deployment("worker", "shop", body)
+    for _ in range(10):  # maxSurge 1, maxUnavailable 0: one pod per readiness delay
+        clock.advance(READY_DELAY)
+        if kubectl.rolled_out("shop", "worker"):
+            break
+    assert kubectl.rolled_out("shop", "worker")
+    for pod in pods(core, "app=worker"):
+        assert all(c.ready and c.restart_count == 0 for c in pod.status.container_statuses)
+        assert pod.spec.containers[0].resources.limits["memory"] == "1Gi"
+    worker_usage = [c for p in cluster.usage()["pods"] if p["deployment"] == "worker" for c in p["containers"]]
+    assert len(worker_usage) == 4 and all(c["memory_limit_utilization"] < 0.9 for c in worker_usage)
+
+
+def test_evicted_pods_are_replaced_by_their_replica_set(
+    cluster: StandinCluster, clock: ManualClock, core: client.CoreV1Api
+) -> None:
+    evicted = cluster.inject_evicted_pods("shop", 1, deployment="worker")["pods"]
+    pod = core.read_namespaced_pod(evicted[0], "shop")
+    assert (pod.status.phase, pod.status.reason) == ("Failed", "Evicted")
+    assert "low on resource: memory" in pod.status.message
+    clock.advance(READY_DELAY)
+    assert len(pods(core, "app=worker")) == 2
+    standalone = cluster.inject_evicted_pods("shop", 2)["pods"]
+    failed = core.list_namespaced_pod("shop", field_selector="status.phase=Failed").items
+    assert set(standalone) | set(evicted) <= {p.metadata.name for p in failed}
