@@ -67,6 +67,7 @@ class Reply:
     body: dict[str, Any]
     status: int = 200
     delay_seconds: float = 0.0
+    trickle_seconds: float = 0.0  # send the body in small pieces, this long apart
 
 
 @dataclass
@@ -170,13 +171,20 @@ class FakeVertex:
             def log_message(self, format: str, *args: object) -> None:  # quiet test output
                 pass
 
-            def _send(self, status: int, body: dict[str, Any]) -> None:
+            def _send(self, status: int, body: dict[str, Any], trickle_seconds: float = 0.0) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=UTF-8")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
-                self.wfile.write(payload)
+                if not trickle_seconds:
+                    self.wfile.write(payload)
+                    return
+                for start in range(0, len(payload), 64):
+                    self.wfile.write(payload[start : start + 64])
+                    self.wfile.flush()
+                    if fake.release.wait(trickle_seconds):
+                        return
 
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
@@ -201,7 +209,7 @@ class FakeVertex:
                     fake.release.wait(reply.delay_seconds)
                 # The client may have given up (timeout): that is the point of a slow reply.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self._send(reply.status, reply.body)
+                    self._send(reply.status, reply.body, reply.trickle_seconds)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
@@ -214,9 +222,9 @@ class FakeVertex:
         for name in names:
             self.replies.append(Reply(recorded(name)))
 
-    def reply(self, name: str, status: int = 200, delay_seconds: float = 0.0) -> None:
-        """Queue one recorded body with a given HTTP status, sent after ``delay_seconds``."""
-        self.replies.append(Reply(recorded(name), status, delay_seconds))
+    def reply(self, name: str, status: int = 200, delay_seconds: float = 0.0, trickle_seconds: float = 0.0) -> None:
+        """Queue one recorded body with a given HTTP status, sent after ``delay_seconds`` (and trickled)."""
+        self.replies.append(Reply(recorded(name), status, delay_seconds, trickle_seconds))
 
     def close(self) -> None:
         self.release.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Callable
 from dataclasses import replace
@@ -9,6 +10,13 @@ from typing import Any
 
 import pytest
 
+from healing_contract.notification import (
+    DecisionInfo,
+    IncidentInfo,
+    Notification,
+    TargetInfo,
+    parse_notification,
+)
 from self_healing_service.reasoning import (
     Disposition,
     FallbackReason,
@@ -75,6 +83,20 @@ def test_plan_below_the_auto_run_threshold_is_held_for_approval(
     record = outcome.to_record()
     assert record["disposition"] == "hold_for_approval"
     assert record["steps"][0]["action"] == "restart"
+    fields = outcome.decision_fields()
+    assert fields["needs_human"] is True
+    assert fields["action"] == "restart"
+    assert fields["reason"] == "reasoner_hold_for_approval"
+    assert fields["parameters"]["plan"] == "restart"
+    # The fields fit the shared notification contract as they are.
+    notification = Notification(
+        notification_id="n1",
+        incident=IncidentInfo(incident_id=outcome.incident_id, state="open"),
+        target=TargetInfo(namespace="shop", name="checkout"),
+        decision=DecisionInfo(outcome="held_for_approval", **fields),
+    )
+    parsed = parse_notification(json.loads(json.dumps(notification.to_dict())))
+    assert parsed.decision.detail == chat
 
 
 def test_auto_run_threshold_comes_from_policy(
@@ -137,6 +159,16 @@ def test_slow_answer_times_out(vertex: Any, make_reasoner: ReasonerFactory, make
     assert outcome.fallback is not None
     assert outcome.fallback.reason is FallbackReason.TIMEOUT
     assert outcome.steps == ()
+
+
+def test_answer_trickling_in_past_the_deadline_times_out(
+    vertex: Any, make_reasoner: ReasonerFactory, make_context: ContextFactory
+) -> None:
+    # Each piece arrives well within the socket timeout; only the total deadline catches it.
+    vertex.reply("good_plan.json", trickle_seconds=0.1)
+    outcome = make_reasoner(timeout_seconds=0.35).reason(make_context())
+    assert outcome.fallback is not None
+    assert outcome.fallback.reason is FallbackReason.TIMEOUT
 
 
 @pytest.mark.parametrize(

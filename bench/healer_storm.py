@@ -1,0 +1,132 @@
+"""Storm: 10,000 incident deliveries for 50 targets with heavy duplication, concurrently.
+
+500 distinct incidents (10 per target), each delivered 20 times, shuffled, 64 concurrent
+clients against the healer under gunicorn (real restarts against the stand-in cluster,
+in-memory ledger, one worker process). A non-2xx answer is redelivered, as Pub/Sub would.
+Prints: restarts taken (target: exactly one per target within the cooldown), decisions
+refused, duplicates absorbed, and deliveries lost (never acknowledged; target 0).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import tempfile
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import requests
+from _processes import start_gunicorn, stop
+
+from kube_standin.cluster import StandinCluster
+from kube_standin.controller import SimulationSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS, PER_TARGET, COPIES, CONCURRENCY, MAX_REDELIVERIES = 50, 10, 20, 64, 5
+FIXTURE = {
+    "namespaces": [
+        {
+            "name": "shop",
+            "deployments": [
+                {
+                    "name": f"web-{i}",
+                    "replicas": 1,
+                    "labels": {"app": f"web-{i}"},
+                    "containers": [{"name": "web", "image": "shop/web:1"}],
+                }
+                for i in range(TARGETS)
+            ],
+        }
+    ]
+}
+
+
+def body(incident: int) -> bytes:
+    doc = json.loads((ROOT / "tests" / "data" / "alerts" / "cpu_high_open.json").read_text())
+    inc = doc["incident"]
+    target = incident % TARGETS
+    inc["incident_id"] = f"0.storm{incident}"
+    inc["resource"]["labels"].update(namespace_name="shop", pod_name=f"web-{target}-x", container_name="web")
+    inc["metadata"]["system_labels"]["top_level_controller_name"] = f"web-{target}"
+    data = base64.b64encode(json.dumps(doc).encode()).decode()
+    return json.dumps({"message": {"data": data, "messageId": str(incident)}, "subscription": "s"}).encode()
+
+
+def main() -> None:
+    deliveries = [n for n in range(TARGETS * PER_TARGET) for _ in range(COPIES)]
+    random.Random(7).shuffle(deliveries)
+    bodies = {n: body(n) for n in set(deliveries)}
+    with (
+        StandinCluster(FIXTURE, settings=SimulationSettings(ready_delay_seconds=0.0)) as cluster,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        kubeconfig = cluster.write_kubeconfig(Path(tmp) / "kubeconfig")
+        env = {
+            "HEALER_AUTH_DISABLED": "true",
+            "HEALER_KUBE_MODE": "kubeconfig",
+            "HEALER_KUBECONFIG": str(kubeconfig),
+            "HEALER_LOG_LEVEL": "WARNING",
+            "HEALER_VERIFY_TIMEOUT_SECONDS": "5",
+            "HEALER_VERIFY_POLL_SECONDS": "0.05",
+        }
+        healer, url, _ = start_gunicorn("self_healing_service.main:app", env, workers=1, threads=32)
+        statuses: Counter[int] = Counter()
+        acked: set[int] = set()
+        lost: list[int] = []
+        lock = threading.Lock()
+        queue = iter(deliveries)
+
+        def worker() -> None:
+            session = requests.Session()
+            while True:
+                with lock:
+                    n = next(queue, None)
+                if n is None:
+                    return
+                for _attempt in range(1 + MAX_REDELIVERIES):
+                    status = session.post(
+                        url + "/", data=bodies[n], headers={"Content-Type": "application/json"}, timeout=60
+                    ).status_code
+                    with lock:
+                        statuses[status] += 1
+                    if status == 204:
+                        with lock:
+                            acked.add(n)
+                        break
+                    time.sleep(0.2)
+                else:
+                    with lock:
+                        lost.append(n)
+
+        started = time.perf_counter()
+        threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        status_json = requests.get(url + "/control/v1/status", timeout=10).json()
+        stop(healer)
+        restarts = [r for r in cluster.mutating_requests() if r.verb == "patch" and "/deployments/" in r.path]
+    per_target = Counter(r.path.rsplit("/", 1)[-1] for r in restarts)
+    print(
+        f"storm: {len(deliveries)} deliveries of {len(bodies)} incidents for {TARGETS} targets, "
+        f"{CONCURRENCY} concurrent clients, {elapsed:.1f} s ({len(deliveries) / elapsed:.0f} deliveries/s)"
+    )
+    print(
+        f"  restarts taken      : {len(restarts)} (targets restarted: {len(per_target)}, "
+        f"max per target: {max(per_target.values()) if per_target else 0}; target: exactly 1 per target)"
+    )
+    print(f"  incidents refused   : {len(bodies) - len(restarts)} (cooldown/budget; each recorded with its reason)")
+    print(f"  HTTP answers        : {dict(statuses)}")
+    print(f"  deliveries lost     : {len(lost)} (never acknowledged after {MAX_REDELIVERIES} redeliveries; target 0)")
+    print(
+        f"  incidents acked     : {len(acked)} of {len(bodies)}; recent decisions visible: {len(status_json['recent'])}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""Throughput: incidents/s and p50/p99 latency, healer vs a bare Flask 204 route.
+
+Both under the same gunicorn settings, in the same run, driven by 32 concurrent clients on
+loopback. The healer runs dry-run with the in-memory ledger against the stand-in cluster,
+so every request does the full parse -> resolve -> policy -> ledger path (each incident is
+new, so nothing short-circuits as a duplicate). Targets: >= 0.5x the bare route's
+throughput, p99 <= 20 ms at 32 concurrent requests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+from _processes import start_gunicorn, stop
+
+from kube_standin.cluster import StandinCluster
+
+ROOT = Path(__file__).resolve().parents[1]
+CONCURRENCY = 32
+REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+FIXTURE = {
+    "namespaces": [
+        {
+            "name": "shop",
+            "deployments": [
+                {
+                    "name": f"web-{i}",
+                    "replicas": 1,
+                    "labels": {"app": f"web-{i}"},
+                    "containers": [{"name": "web", "image": "shop/web:1"}],
+                }
+                for i in range(50)
+            ],
+        }
+    ],
+}
+
+
+def body(n: int) -> bytes:
+    doc = json.loads((ROOT / "tests" / "data" / "alerts" / "cpu_high_open.json").read_text())
+    inc = doc["incident"]
+    inc["incident_id"] = f"0.bench{n}"
+    inc["resource"]["labels"].update(namespace_name="shop", pod_name=f"web-{n % 50}-0", container_name="web")
+    inc["metadata"]["system_labels"]["top_level_controller_name"] = f"web-{n % 50}"
+    data = base64.b64encode(json.dumps(doc).encode()).decode()
+    return json.dumps({"message": {"data": data, "messageId": str(n)}, "subscription": "s"}).encode()
+
+
+def drive(url: str, bodies: list[bytes]) -> tuple[float, list[float], dict[int, int]]:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    index = iter(range(len(bodies)))
+
+    def worker() -> None:
+        session = requests.Session()
+        while True:
+            with lock:
+                n = next(index, None)
+            if n is None:
+                return
+            started = time.perf_counter()
+            status = session.post(url + "/", data=bodies[n], headers={"Content-Type": "application/json"}).status_code
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                statuses[status] = statuses.get(status, 0) + 1
+
+    threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(bodies) / (time.perf_counter() - started), latencies, statuses
+
+
+def report(name: str, rate: float, latencies: list[float], statuses: dict[int, int]) -> None:
+    ordered = sorted(latencies)
+    p50 = statistics.median(ordered) * 1000
+    p99 = ordered[int(len(ordered) * 0.99) - 1] * 1000
+    print(f"  {name:<22} {rate:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   statuses {statuses}")
+
+
+def main() -> None:
+    bodies = [body(n) for n in range(REQUESTS)]
+    with StandinCluster(FIXTURE) as cluster, tempfile.TemporaryDirectory() as tmp:
+        kubeconfig = cluster.write_kubeconfig(Path(tmp) / "kubeconfig")
+        env = {
+            "HEALER_AUTH_DISABLED": "true",
+            "HEALER_DRY_RUN": "true",
+            "HEALER_KUBE_MODE": "kubeconfig",
+            "HEALER_KUBECONFIG": str(kubeconfig),
+            "HEALER_LOG_LEVEL": "WARNING",
+        }
+        settings = {"workers": 2, "threads": 16}
+        bare, bare_url, _ = start_gunicorn("bare_app:app", {}, **settings)
+        healer, healer_url, _ = start_gunicorn("self_healing_service.main:app", env, **settings)
+        try:
+            drive(bare_url, bodies[:200])
+            drive(healer_url, [body(REQUESTS + n) for n in range(200)])  # warm-up (lazy imports, connections)
+            bare_rate, bare_lat, bare_status = drive(bare_url, bodies)
+            rate, lat, status = drive(healer_url, bodies)
+        finally:
+            stop(bare)
+            stop(healer)
+    print(f"throughput, {REQUESTS} requests, {CONCURRENCY} concurrent clients, gunicorn 2 workers x 16 threads")
+    report("bare Flask 204 route", bare_rate, bare_lat, bare_status)
+    report("healer (dry-run)", rate, lat, status)
+    ratio = rate / bare_rate
+    p99 = sorted(lat)[int(len(lat) * 0.99) - 1] * 1000
+    print(
+        f"  ratio healer/bare: {ratio:.2f}x (target >= 0.5x: {'met' if ratio >= 0.5 else 'NOT met'}); "
+        f"healer p99 {p99:.1f} ms (target <= 20 ms: {'met' if p99 <= 20 else 'NOT met'})"
+    )
+    print("  note: clients, both servers and the stand-in cluster share this machine's cores")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The action ladder (verification by re-notification, escalation, undo) and the control API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from local_scenario.http_receiver import HttpReceiver
+from self_healing_service.healer import Healer
+from self_healing_service.incident import Incident, parse_notification
+from self_healing_service.kube import ClusterConnector
+from self_healing_service.ledger import InMemoryLedger
+from self_healing_service.main import create_app
+from self_healing_service.notifier import ChatOpsNotifier
+from self_healing_service.policy import load_policy_text
+from tests.self_healing_service.conftest import healer_settings, incident_doc, pods_of, push_body
+
+LADDER = """\
+version: 1
+defaults: {cooldown: 5m}
+rules:
+  - name: cpu
+    match: {kinds: [high_cpu]}
+    ladder:
+      - action: restart
+      - action: scale_out
+        params: {max_replicas: 4, step: 1}
+    verify: {timeout: 5s, recheck_after: 10m}
+    on_exhausted: undo
+"""
+
+
+def parse(doc: dict) -> Incident:
+    incident = parse_notification(json.dumps(doc).encode())
+    assert isinstance(incident, Incident)
+    return incident
+
+
+def test_ladder_escalates_when_the_fix_does_not_hold_then_undoes_and_escalates(
+    cluster: Any, chatops_receiver: HttpReceiver
+) -> None:
+    now = [1_800_000_000.0]
+    settings = healer_settings(cluster, HEALER_CHATOPS_URL=chatops_receiver.url)
+    healer = Healer(
+        settings,
+        load_policy_text(LADDER),
+        InMemoryLedger(),
+        ClusterConnector(mode="kubeconfig", kubeconfig=cluster.kubeconfig_path),
+        ChatOpsNotifier(settings),
+        clock=lambda: now[0],
+    )
+    incident = parse(incident_doc(pod_name=pods_of(cluster, "shop", "checkout")[0]))
+
+    first = healer.handle(incident)
+    assert [(d.outcome, d.action) for d in first.decisions] == [("acted", "restart")]
+    assert healer.handle(incident).status == "duplicate"  # a redelivery seconds later
+
+    now[0] += 700  # Cloud Monitoring re-notifies: the incident is still open after recheck_after
+    second = healer.handle(incident)
+    assert [(d.outcome, d.action) for d in second.decisions] == [("acted", "scale_out")]
+    assert second.decisions[0].parameters["to"] == 3
+
+    now[0] += 700  # still open at the end of the ladder: undo our own change, escalate to a human
+    third = healer.handle(incident)
+    [decision] = third.decisions
+    assert decision.outcome == "escalated" and decision.needs_human
+    assert "scale deployment shop/checkout from 3 back to 2" in decision.detail
+    notes = [r.json()["decision"]["outcome"] for r in chatops_receiver.matching("/notify")]
+    assert notes == ["acted", "acted", "escalated"]
+
+
+def control(client: Any, command: dict) -> Any:
+    return client.post("/control/v1/commands", data=json.dumps(command), content_type="application/json")
+
+
+def test_silence_from_chat_makes_the_healer_refuse(cluster: Any, chatops_receiver: HttpReceiver) -> None:
+    client = create_app(
+        healer_settings(cluster, HEALER_CHATOPS_URL=chatops_receiver.url), ledger=InMemoryLedger()
+    ).test_client()
+    command = {
+        "command": "silence",
+        "request_id": "click-1",
+        "duration_seconds": 3600,
+        "actor": {"id": "U123", "display": "alice", "source": "slack"},
+        "target": {"namespace": "shop", "name": "checkout"},
+    }
+    response = control(client, command)
+    assert response.status_code == 200 and response.json["ok"]
+    assert control(client, command).json["data"] == {"duplicate": True}  # a retried click applies once
+    pod = pods_of(cluster, "shop", "checkout")[0]
+    assert (
+        client.post("/", data=push_body(incident_doc(pod_name=pod)), content_type="application/json").status_code == 204
+    )
+    assert cluster.mutating_requests() == []
+    [note] = [r.json() for r in chatops_receiver.matching("/notify")]
+    assert note["decision"]["reason"] == "silenced" and "alice" in note["decision"]["detail"]
+    status = client.get("/control/v1/status").json
+    assert status["silenced"][0]["target_key"] == "*/shop/checkout"
+    assert control(client, {**command, "command": "resume", "request_id": "click-2"}).json["ok"]
+    history = client.get("/control/v1/history?namespace=shop&name=checkout").json["decisions"]
+    assert history[0]["reason"] == "silenced"
+
+
+def test_held_action_runs_when_approved_from_chat(cluster: Any, chatops_receiver: HttpReceiver, tmp_path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(
+        "version: 1\nrules:\n  - name: cpu\n    match: {kinds: [high_cpu]}\n"
+        "    ladder: [{action: restart, approval: true}]\n"
+    )
+    client = create_app(
+        healer_settings(cluster, HEALER_CHATOPS_URL=chatops_receiver.url, HEALER_POLICY_FILE=str(policy)),
+        ledger=InMemoryLedger(),
+    ).test_client()
+    pod = pods_of(cluster, "shop", "checkout")[0]
+    client.post("/", data=push_body(incident_doc(pod_name=pod)), content_type="application/json")
+    assert cluster.mutating_requests() == []
+    assert client.get("/control/v1/status").json["pending_approvals"][0]["action"] == "restart"
+    approve = {
+        "command": "approve",
+        "request_id": "click-9",
+        "incident_id": "0.nq8x2k5v1abc",
+        "actor": {"id": "U1", "display": "bob", "source": "slack"},
+    }
+    response = control(client, approve)
+    assert response.status_code == 200, response.data
+    assert response.json["data"]["outcome"] == "acted"
+    assert len([r for r in cluster.mutating_requests() if r.verb == "patch"]) == 1
+    assert control(client, {**approve, "request_id": "click-10"}).status_code == 409  # nothing held any more
+    outcomes = [r.json()["decision"]["outcome"] for r in chatops_receiver.matching("/notify")]
+    assert outcomes == ["held_for_approval", "acted"]
+
+
+def test_malformed_control_commands_are_400(cluster: Any) -> None:
+    client = create_app(healer_settings(cluster), ledger=InMemoryLedger()).test_client()
+    response = control(client, {"command": "reboot", "request_id": "x", "actor": {"id": "U"}})
+    assert response.status_code == 400 and b"not one of" in response.data
+    response = control(
+        client,
+        {"command": "pause", "request_id": "x", "actor": {"id": "U"}, "target": {"namespace": "shop", "name": "web"}},
+    )
+    assert response.status_code == 400 and b"duration_seconds" in response.data
