@@ -159,6 +159,7 @@ def _add_interactions(
         healer=healer,
         slack_api_base_url=settings.slack_api_base_url,
         http_timeout=settings.http_timeout_seconds,
+        on_acknowledged=Notifier(settings, store, clock=clock).refresh_thread_head,
     )
     teams = TeamsActionHandler(
         signing_key=settings.link_signing_key,

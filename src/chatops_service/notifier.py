@@ -18,25 +18,27 @@ The caller answers 5xx when any destination failed, so nothing is dropped silent
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from chatops_service.chat_actions import ActionRef, available_actions
-from chatops_service.retrying import Attempt, RetryOutcome, RetryPolicy, run_with_retries
+from chatops_service.retrying import Attempt, RetryOutcome, RetryPolicy, WaitBudget, run_with_retries
 from chatops_service.routing import Destination
 from chatops_service.senders import SlackBotSender, SlackWebhookSender, TeamsWorkflowSender
 from chatops_service.settings import Settings
 from chatops_service.signed_links import link_url, sign_link_token
-from chatops_service.slack_message import build_message, build_thread_reply
+from chatops_service.slack_message import SlackMessage, build_message, build_thread_reply
 from chatops_service.state import StateStore, ThreadRecord
 from chatops_service.structured_log import log_event
 from chatops_service.teams_card import CardLink, CardTooLargeError, build_card_payload
 from chatops_service.wording import MessageContent, describe
-from healing_contract.notification import Notification
+from healing_contract.notification import Notification, parse_notification
 
 log = logging.getLogger("chatops_service.delivery")
 
@@ -44,6 +46,8 @@ QUIET_AFTER_ACK = ("refused", "dry_run", "ignored", "acted")
 BROADCAST_OUTCOMES = ("failed", "escalated", "held_for_approval")
 DEDUPE_TTL_SECONDS = 7 * 24 * 3600
 THREAD_OPEN_TTL_SECONDS = 30.0
+
+_request_budget: ContextVar[WaitBudget | None] = ContextVar("delivery_wait_budget", default=None)
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,11 @@ class Notifier:
 
     def notify(self, notification: Notification) -> NotifyReport:
         destinations = self._settings.routing.destinations_for(notification)
-        records = tuple(self._deliver_once(notification, dest) for dest in destinations)
+        token = _request_budget.set(WaitBudget(self._settings.delivery_wait_budget_seconds))
+        try:
+            records = tuple(self._deliver_once(notification, dest) for dest in destinations)
+        finally:
+            _request_budget.reset(token)
         return NotifyReport(notification.notification_id, records)
 
     # ------------------------------------------------------------------ per destination
@@ -138,8 +146,7 @@ class Notifier:
         if quiet:
             return DeliveryRecord(dest.name, dest.kind, "suppressed_acknowledged")
         if dest.kind == "slack_webhook":
-            ref = ActionRef.from_notification(n, dest.name)
-            message = build_message(content, ref, available_actions(n, dest.actions), acknowledged_by=acknowledged_by)
+            message = _thread_head(n, dest, content, (), acknowledged_by)
             sender = SlackWebhookSender(dest.secret, self._settings.http_timeout_seconds)
             outcome = self._retry(lambda: sender.post(message.payload()))
             return self._record(dest, outcome)
@@ -179,16 +186,15 @@ class Notifier:
         quiet: bool,
         acknowledged_by: str,
     ) -> DeliveryRecord:
-        sender = SlackBotSender(dest.secret, self._settings.slack_api_base_url, self._settings.http_timeout_seconds)
+        sender = self._bot(dest)
         incident = n.incident.incident_id
         entry = f"{datetime.fromtimestamp(self._clock(), tz=UTC):%H:%M} {content.state_label}"
-        ref = ActionRef.from_notification(n, dest.name)
-        actions = available_actions(n, dest.actions)
+        latest = json.dumps(n.to_dict(), separators=(",", ":"))
         thread = self._state.get_thread(incident, dest.name) or self._wait_for_thread_opener(incident, dest.name)
         if thread is None:
             if quiet:
                 return DeliveryRecord(dest.name, dest.kind, "suppressed_acknowledged")
-            message = build_message(content, ref, actions, timeline=[entry], acknowledged_by=acknowledged_by)
+            message = _thread_head(n, dest, content, (entry,), acknowledged_by)
             outcome = self._retry(lambda: sender.post_message(dest.channel, message.text, message.block_dicts()))
             if outcome.ok:
                 data = outcome.data or {}
@@ -196,6 +202,7 @@ class Notifier:
                     channel=str(data.get("channel") or dest.channel),
                     ts=str(data.get("ts", "")),
                     timeline=(entry,),
+                    notification=latest,
                 )
                 self._state.put_thread(incident, dest.name, thread)
             else:
@@ -218,17 +225,39 @@ class Notifier:
             record = self._record(dest, outcome, thread_ts=thread.ts)
             if record.failed:
                 return record
-        parent = build_message(content, ref, actions, timeline=timeline, acknowledged_by=acknowledged_by)
-        update = self._retry(
-            lambda: sender.update_message(thread.channel, thread.ts, parent.text, parent.block_dicts())
-        )
-        self._state.put_thread(incident, dest.name, ThreadRecord(thread.channel, thread.ts, timeline))
-        if not update.ok:  # the reply is in the thread; a stale first message is logged, not retried
-            log.error(
-                "could not update the first message of the incident thread",
-                extra={"json_fields": {"destination": dest.name, "incident_id": incident, "error": update.error}},
-            )
+        updated = ThreadRecord(thread.channel, thread.ts, timeline, latest)
+        self._state.put_thread(incident, dest.name, updated)
+        self._update_head(dest, updated, _thread_head(n, dest, content, timeline, acknowledged_by))
         return record
+
+    def refresh_thread_head(self, incident_id: str, dest: Destination) -> bool:
+        """Re-render the first message of an incident's thread (after an acknowledgement, say)."""
+        thread = self._state.get_thread(incident_id, dest.name)
+        if thread is None or not thread.notification or dest.kind != "slack_bot":
+            return False
+        n = parse_notification(json.loads(thread.notification))
+        acknowledged_by = self._state.acknowledged_by(incident_id)
+        message = _thread_head(n, dest, describe(n), thread.timeline, acknowledged_by)
+        return self._update_head(dest, thread, message)
+
+    def _update_head(self, dest: Destination, thread: ThreadRecord, message: SlackMessage) -> bool:
+        sender = self._bot(dest)
+        update = self._retry(
+            lambda: sender.update_message(thread.channel, thread.ts, message.text, message.block_dicts())
+        )
+        if not update.ok:  # replies are in the thread; a stale first message is logged, not fatal
+            log_event(
+                log,
+                logging.ERROR,
+                "could not update the first message of the incident thread",
+                destination=dest.name,
+                thread_ts=thread.ts,
+                error=update.error,
+            )
+        return update.ok
+
+    def _bot(self, dest: Destination) -> SlackBotSender:
+        return SlackBotSender(dest.secret, self._settings.slack_api_base_url, self._settings.http_timeout_seconds)
 
     def _opener_key(self, incident: str, destination: str) -> str:
         return f"thread-open:{incident}:{destination}"
@@ -247,7 +276,19 @@ class Notifier:
     # ------------------------------------------------------------------ helpers
 
     def _retry(self, send: Callable[[], Attempt]) -> RetryOutcome:
-        return run_with_retries(send, self._policy, self._sleep)
+        return run_with_retries(send, self._policy, self._sleep, budget=_request_budget.get(), on_retry=self._log_retry)
+
+    @staticmethod
+    def _log_retry(number: int, attempt: Attempt, wait: float) -> None:
+        log_event(
+            log,
+            logging.WARNING,
+            f"attempt {number} failed, retrying in {wait:.1f}s: {attempt.error}",
+            event="delivery_retry",
+            attempt=number,
+            status=attempt.status,
+            wait_seconds=wait,
+        )
 
     @staticmethod
     def _record(dest: Destination, outcome: RetryOutcome, *, thread_ts: str = "") -> DeliveryRecord:
@@ -279,3 +320,11 @@ class Notifier:
             fields["error"] = record.error
         level = logging.ERROR if record.failed else logging.INFO
         log_event(log, level, f"delivery to {record.destination}: {record.outcome}", **fields)
+
+
+def _thread_head(
+    n: Notification, dest: Destination, content: MessageContent, timeline: Sequence[str], acknowledged_by: str
+) -> SlackMessage:
+    actions = [a for a in available_actions(n, dest.actions) if not (a == "acknowledge" and acknowledged_by)]
+    ref = ActionRef.from_notification(n, dest.name)
+    return build_message(content, ref, actions, timeline=timeline, acknowledged_by=acknowledged_by)

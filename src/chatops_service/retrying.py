@@ -28,6 +28,19 @@ class RetryPolicy:
         return min(self.max_seconds, self.base_seconds * (2 ** (attempt - 1)))
 
 
+class WaitBudget:
+    """Seconds one request may still spend waiting between attempts, shared by its destinations."""
+
+    def __init__(self, seconds: float) -> None:
+        self.remaining = seconds
+
+    def take(self, seconds: float) -> bool:
+        if seconds > self.remaining:
+            return False
+        self.remaining -= seconds
+        return True
+
+
 @dataclass(frozen=True)
 class Attempt:
     ok: bool
@@ -72,10 +85,17 @@ def retryable_status(status: int | None) -> bool:
 
 
 def run_with_retries(
-    send: Callable[[], Attempt], policy: RetryPolicy, sleep: Callable[[float], None] = time.sleep
+    send: Callable[[], Attempt],
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+    *,
+    budget: WaitBudget | None = None,
+    on_retry: Callable[[int, Attempt, float], None] | None = None,
 ) -> RetryOutcome:
+    """Call ``send`` until it succeeds, fails permanently, runs out of attempts or of waiting time."""
     waits: list[float] = []
     last = Attempt(ok=False, error="not attempted")
+    number = 0
     for number in range(1, policy.attempts + 1):
         last = send()
         if last.ok:
@@ -83,16 +103,18 @@ def run_with_retries(
         if not last.retryable or number == policy.attempts:
             break
         wait = policy.backoff(number) if last.retry_after is None else last.retry_after
-        if wait > policy.retry_after_max_seconds:
+        if wait > policy.retry_after_max_seconds or (budget is not None and not budget.take(wait)):
             return RetryOutcome(
                 False,
                 number,
                 last.status,
-                f"{last.error}; server asked to wait {wait:.0f}s, more than we wait in one request",
+                f"{last.error}; gave up instead of waiting {wait:.1f}s more inside this request",
                 last.data,
                 tuple(waits),
                 retry_after=wait,
             )
+        if on_retry is not None:
+            on_retry(number, last, wait)
         waits.append(wait)
         sleep(wait)
     return RetryOutcome(False, number, last.status, last.error, last.data, tuple(waits), last.retry_after)

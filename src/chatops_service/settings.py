@@ -33,7 +33,7 @@ class Settings:
     healer_url: str = ""
     healer_audience: str = ""
     healer_auth_disabled: bool = False
-    healer_timeout_seconds: float = 2.5
+    healer_timeout_seconds: float = 2.0
     public_url: str = ""
     link_signing_key: str = field(default="", repr=False)
     link_ttl_seconds: int = 12 * 3600
@@ -46,6 +46,7 @@ class Settings:
     backoff_base_seconds: float = 0.5
     backoff_max_seconds: float = 8.0
     retry_after_max_seconds: float = 20.0
+    delivery_wait_budget_seconds: float = 25.0
     http_timeout_seconds: float = 5.0
     project_id: str = ""
 
@@ -79,7 +80,7 @@ class Settings:
             healer_url=reader.text("CHATOPS_HEALER_URL").rstrip("/"),
             healer_audience=reader.text("CHATOPS_HEALER_AUDIENCE"),
             healer_auth_disabled=reader.flag("CHATOPS_HEALER_AUTH_DISABLED"),
-            healer_timeout_seconds=reader.number("CHATOPS_HEALER_TIMEOUT_SECONDS", 2.5, minimum=0.1),
+            healer_timeout_seconds=reader.number("CHATOPS_HEALER_TIMEOUT_SECONDS", 2.0, minimum=0.1),
             public_url=reader.text("CHATOPS_PUBLIC_URL").rstrip("/"),
             link_signing_key=reader.text("CHATOPS_LINK_SIGNING_KEY"),
             link_ttl_seconds=int(reader.number("CHATOPS_LINK_TTL_SECONDS", 12 * 3600, minimum=60)),
@@ -92,6 +93,7 @@ class Settings:
             backoff_base_seconds=reader.number("CHATOPS_BACKOFF_BASE_SECONDS", 0.5, minimum=0.0),
             backoff_max_seconds=reader.number("CHATOPS_BACKOFF_MAX_SECONDS", 8.0, minimum=0.0),
             retry_after_max_seconds=reader.number("CHATOPS_RETRY_AFTER_MAX_SECONDS", 20.0, minimum=0.0),
+            delivery_wait_budget_seconds=reader.number("CHATOPS_DELIVERY_WAIT_BUDGET_SECONDS", 25.0, minimum=0.0),
             http_timeout_seconds=reader.number("CHATOPS_HTTP_TIMEOUT_SECONDS", 5.0, minimum=0.1),
             project_id=reader.text("GOOGLE_CLOUD_PROJECT") or reader.text("CHATOPS_PROJECT_ID"),
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -61,6 +61,7 @@ class SlackHandlers:
         healer: HealerClient,
         slack_api_base_url: str,
         http_timeout: float,
+        on_acknowledged: Callable[[str, Destination], object] | None = None,
     ) -> None:
         self._routing = routing
         self._guard = guard
@@ -69,6 +70,7 @@ class SlackHandlers:
         self._healer = healer
         self._api_base = slack_api_base_url
         self._timeout = http_timeout
+        self._on_acknowledged = on_acknowledged
 
     # ------------------------------------------------------------------ interactions
 
@@ -131,6 +133,8 @@ class SlackHandlers:
         outcome = self._control.run(command)
         if outcome.duplicate:
             return
+        if outcome.ok and name == "acknowledge" and self._on_acknowledged is not None:
+            self._on_acknowledged(ref.incident_id, dest)  # the first message now says who acknowledged
         text = f"✅ <@{actor.id}> {escape(outcome.text)}" if outcome.ok else f"⚠️ <@{actor.id}>: {escape(outcome.text)}"
         self._announce(dest, channel, message_ts, response_url, text)
 
@@ -185,6 +189,9 @@ class SlackHandlers:
     # ------------------------------------------------------------------ /selfheal
 
     def command(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+        early = _form(body)
+        if early.get("ssl_check") == "1" and "command" not in early:
+            return Reply(200, {})  # Slack checking our certificate: unsigned by design, and does nothing
         check = self._guard.check(body, headers)
         if not check.ok:
             log.warning("refused Slack command", extra={"json_fields": {"reason": check.reason}})

@@ -7,6 +7,7 @@ that would be rejected with ``invalid_blocks`` fails here, in tests, instead.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,6 +36,7 @@ MAX_HEADER_TEXT = 150
 MAX_FALLBACK_TEXT = 3000
 MAX_BUTTON_VALUE = 2000
 MAX_CONTEXT_ELEMENTS = 10
+MAX_TOTAL_BLOCK_CHARS = 11_000  # Slack answers msg_blocks_too_long at about 13k characters
 ACTIONS_BLOCK_ID = "selfheal_actions"
 
 
@@ -109,10 +111,11 @@ def _buttons(ref: ActionRef, actions: Sequence[str], target_display: str) -> Act
     return ActionsBlock(block_id=ACTIONS_BLOCK_ID, elements=elements)
 
 
-def _links_line(content: MessageContent) -> str:
-    if not content.links:
+def _links_line(content: MessageContent, max_url: int = 3000) -> str:
+    links = [(label, url) for label, url in content.links if len(url) <= max_url]
+    if not links:
         return ""
-    return "*Links:* " + " · ".join(link(url, label) for label, url in content.links)
+    return "*Links:* " + " · ".join(link(url, label) for label, url in links)
 
 
 def build_message(
@@ -123,63 +126,94 @@ def build_message(
     timeline: Sequence[str] = (),
     acknowledged_by: str = "",
 ) -> SlackMessage:
-    """The full message: posted first, and re-rendered in place as the incident moves on."""
+    """The full message: posted first, and re-rendered in place as the incident moves on.
+
+    Slack also rejects messages whose blocks are too long in total (``msg_blocks_too_long``,
+    reported at about 13k characters), so long content is shed step by step until the
+    blocks fit in :data:`MAX_TOTAL_BLOCK_CHARS`.
+    """
+    for level in range(3):
+        blocks = _full_blocks(content, ref, actions, timeline, acknowledged_by, level=level)
+        if _blocks_chars(blocks) <= MAX_TOTAL_BLOCK_CHARS:
+            break
+    return _finish(fallback_text(content), blocks)
+
+
+def _blocks_chars(blocks: Sequence[Block]) -> int:
+    return len(json.dumps([b.to_dict() for b in blocks], ensure_ascii=False))
+
+
+def _full_blocks(
+    content: MessageContent,
+    ref: ActionRef,
+    actions: Sequence[str],
+    timeline: Sequence[str],
+    acknowledged_by: str,
+    *,
+    level: int,
+) -> list[Block]:
+    # level 0: everything; 1: no runbook, long texts cut to 1000; 2: cut to 300, short timeline
+    limit = (MAX_SECTION_TEXT, 1000, 300)[level]
     emoji = SEVERITY_EMOJI.get(content.severity, ":white_circle:")
     state = f"{OUTCOME_EMOJI.get(content.outcome, '')} *State:* {escape(content.state_label)}".strip()
     if acknowledged_by:
-        state += f"  ·  acknowledged by {escape(acknowledged_by)}"
+        state += f"  ·  acknowledged by {escape(truncate(acknowledged_by, 80))}"
     blocks: list[Block] = [
         HeaderBlock(text=PlainTextObject(text=truncate(f"{emoji} {content.headline}", MAX_HEADER_TEXT), emoji=True)),
         _section(state),
     ]
     if content.dry_run:
-        blocks.append(_section(":test_tube: *DRY RUN — the healer made no change.* " + escape(content.decision)))
+        blocks.append(_section(":test_tube: *DRY RUN — the healer made no change.*"))
     if content.target_facts:
         fields = [
-            MarkdownTextObject(text=truncate(f"*{escape(k)}*\n{escape(v)}", MAX_FIELD_TEXT))
+            MarkdownTextObject(text=truncate(f"*{escape(k)}*\n{escape(truncate(v, 300))}", MAX_FIELD_TEXT))
             for k, v in content.target_facts[:MAX_FIELDS]
         ]
         blocks.append(SectionBlock(fields=fields))
-    blocks.append(_section(f"*What was observed*\n{escape(content.observed)}"))
-    blocks.append(_section(f"*What the healer decided*\n{escape(content.decision)}\n*Why:* {escape(content.reason)}"))
+    blocks.append(_section(f"*What was observed*\n{escape(truncate(content.observed, limit))}"))
+    decision = escape(truncate(content.decision, limit))
+    reason = escape(truncate(content.reason, limit))
+    blocks.append(_section(f"*What the healer decided*\n{decision}\n*Why:* {reason}"))
     blocks.append(_section(f"*What to do next*\n{content.next_step}"))
-    links_line = _links_line(content)
+    links_line = _links_line(content, max_url=(3000, 1000, 300)[level])
     if links_line:
         blocks.append(_section(links_line))
-    if content.documentation:
+    if content.documentation and level == 0:
         blocks.append(_section(f"*Runbook*\n{escape(truncate(content.documentation, 1500))}"))
-    context_elements = [MarkdownTextObject(text=truncate(escape(content.context), MAX_SECTION_TEXT))]
+    context_elements = [MarkdownTextObject(text=escape(truncate(content.context, 500)))]
     if timeline:
-        history = " → ".join(escape(step) for step in timeline[-8:])
+        steps = timeline[-(8 if level < 2 else 3) :]
+        history = " → ".join(escape(truncate(step, 100)) for step in steps)
         context_elements.append(MarkdownTextObject(text=truncate(f"Timeline: {history}", MAX_SECTION_TEXT)))
     blocks.append(ContextBlock(elements=context_elements[:MAX_CONTEXT_ELEMENTS]))
     actions_block = _buttons(ref, actions, content.target_display)
     if actions_block is not None:
         blocks.append(DividerBlock())
         blocks.append(actions_block)
-    return _finish(fallback_text(content), blocks)
+    return blocks
 
 
 def build_thread_reply(content: MessageContent) -> SlackMessage:
     """A shorter update posted in the incident's thread; the buttons stay on the first message."""
     emoji = OUTCOME_EMOJI.get(content.outcome, "")
     blocks: list[Block] = [
-        _section(f"{emoji} *{escape(content.headline)}*".strip()),
-        _section(f"{escape(content.decision)}\n*Why:* {escape(content.reason)}"),
+        _section(f"{emoji} *{escape(truncate(content.headline, 300))}*".strip()),
+        _section(f"{escape(truncate(content.decision, 1000))}\n*Why:* {escape(truncate(content.reason, 1000))}"),
     ]
     if content.dry_run:
         blocks.append(_section(":test_tube: *DRY RUN — the healer made no change.*"))
     blocks.append(_section(f"*Next:* {content.next_step}"))
-    links_line = _links_line(content)
+    links_line = _links_line(content, max_url=1000)
     if links_line:
         blocks.append(_section(links_line))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=truncate(escape(content.context), 3000))]))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=escape(truncate(content.context, 500)))]))
     return _finish(fallback_text(content), blocks)
 
 
 def fallback_text(content: MessageContent) -> str:
-    text = f"{content.headline}. {content.decision} Why: {content.reason}"
-    return truncate(text, MAX_FALLBACK_TEXT)
+    """The notification text; escaped, because Slack reads ``<!channel>`` there too."""
+    text = f"{truncate(content.headline, 300)}. {truncate(content.decision, 800)} Why: {truncate(content.reason, 800)}"
+    return escape(text)
 
 
 def _finish(text: str, blocks: list[Block]) -> SlackMessage:

@@ -28,6 +28,7 @@ class ThreadRecord:
     channel: str
     ts: str
     timeline: tuple[str, ...] = field(default_factory=tuple)
+    notification: str = ""  # the latest notification (JSON), to re-render the first message after a click
 
 
 class StateStore(Protocol):
@@ -152,7 +153,12 @@ class FirestoreState:
         data = self._col("threads").document(_doc_id(incident_id, destination)).get().to_dict()
         if not data:
             return None
-        return ThreadRecord(channel=data["channel"], ts=data["ts"], timeline=tuple(data.get("timeline", ())))
+        return ThreadRecord(
+            channel=data["channel"],
+            ts=data["ts"],
+            timeline=tuple(data.get("timeline", ())),
+            notification=str(data.get("notification", "")),
+        )
 
     def put_thread(self, incident_id: str, destination: str, record: ThreadRecord) -> None:
         self._col("threads").document(_doc_id(incident_id, destination)).set(
@@ -162,6 +168,7 @@ class FirestoreState:
                 "channel": record.channel,
                 "ts": record.ts,
                 "timeline": list(record.timeline),
+                "notification": record.notification,
             }
         )
 

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, HeaderBlock, SectionBlock
 
 from chatops_service.chat_actions import ActionRef, available_actions
-from chatops_service.slack_message import build_message, build_thread_reply, escape
+from chatops_service.slack_message import MAX_TOTAL_BLOCK_CHARS, build_message, build_thread_reply, escape
 from chatops_service.teams_card import CardLink, CardTooLargeError, build_card_payload, payload_bytes
 from chatops_service.wording import describe
 from healing_contract.notification import OUTCOMES, parse_notification
@@ -92,6 +92,7 @@ def test_mrkdwn_control_characters_are_escaped(load) -> None:
     message = build_message(describe(n), ActionRef.from_notification(n, "d"), [])
     rendered = json.dumps(message.block_dicts())
     assert "<!channel>" not in rendered
+    assert "<!channel>" not in message.text  # the notification text pings too
     assert escape("<!channel> & >") == "&lt;!channel&gt; &amp; &gt;"
 
 
@@ -122,6 +123,7 @@ def test_any_content_fits_slack_and_teams_limits(detail: str, summary: str, docu
         content, ref, ["acknowledge", "approve", "silence", "undo"], timeline=["12:00 " + name] * 30
     )
     _check_slack_limits(list(message.blocks))
+    assert len(json.dumps(message.block_dicts(), ensure_ascii=False)) <= MAX_TOTAL_BLOCK_CHARS
     assert len(message.text) <= 3000
     links = [CardLink(a, "https://chatops.example.com/teams/actions/" + "t" * 400) for a in ("acknowledge", "approve")]
     payload = build_card_payload(content, links)

@@ -207,6 +207,16 @@ def test_long_retry_after_answers_503_with_retry_after(harness, load) -> None:
     assert harness.sleeps == []
 
 
+def test_waiting_is_bounded_per_request(make_harness, load) -> None:
+    harness = make_harness(CHATOPS_DELIVERY_WAIT_BUDGET_SECONDS="5", CHATOPS_DELIVERY_ATTEMPTS="5")
+    harness.chat.script("/services/", *[(429, {"Retry-After": "4"}, b"rate_limited")] * 2)
+    resp = harness.notify(load("notification_dry_run_crash_loop.json"))
+    assert resp.status_code == 503  # 4s fit in the budget, the next 4s did not: the healer retries later
+    assert resp.headers["Retry-After"] == "4"
+    assert harness.sleeps == [4.0]
+    assert len(harness.chat.server.to("/services/")) == 2
+
+
 def test_acknowledged_incident_gets_no_repeats_but_state_changes(harness, load) -> None:
     opened = _with(load(DATA_ACTED), incident__severity="warning")
     harness.notify(opened)

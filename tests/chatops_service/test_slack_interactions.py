@@ -186,6 +186,10 @@ def test_acknowledge_stops_repeat_notifications(harness, block_actions, sign, lo
     repeat = copy.deepcopy(doc)
     repeat["notification_id"] = "n-repeat-refused"
     repeat["decision"].update(outcome="refused", reason="cooldown", detail="Restarted 4 minutes ago; cooldown 15m.")
+    head = harness.chat.posts("chat.update")[-1]  # the first message now shows the acknowledgement
+    assert head["ts"] == harness.state.get_thread("0.nq8x2k5v1abc", "oncall-slack").ts
+    assert "acknowledged by alice" in json.dumps(head["blocks"])
+    assert "selfheal_acknowledge" not in json.dumps(head["blocks"]) and "selfheal_silence" in json.dumps(head["blocks"])
     deliveries = harness.notify(repeat).get_json()["deliveries"]
     assert {d["outcome"] for d in deliveries} == {"suppressed_acknowledged"}
 
@@ -266,6 +270,14 @@ def test_pause_command_calls_the_healer_and_answers_in_channel(harness, slash_fo
     body = _command(harness, slash_form, "resume shop/checkout")
     assert "resumed healing of shop/checkout" in _post(harness, "/slack/commands", body, sign(body)).get_json()["text"]
     assert not harness.healer.is_silenced("shop", "checkout")
+
+
+def test_ssl_check_is_answered_without_doing_anything(harness) -> None:
+    resp = _post(harness, "/slack/commands", b"ssl_check=1&token=deprecated", {})
+    assert resp.status_code == 200
+    assert harness.healer.commands == [] and harness.chat.requests == []
+    sneaky = b"ssl_check=1&command=%2Fselfheal&text=pause+shop%2Fcheckout+1h&user_id=U0SRE0001&channel_id=C0ALERTS"
+    assert _post(harness, "/slack/commands", sneaky, {}).status_code == 401
 
 
 def test_status_and_history_commands(harness, slash_form, sign) -> None:
