@@ -633,7 +633,17 @@ class Healer:
     ) -> DecisionInfo:
         record = self._record(incident, target, decision, evidence_uri)
         wants_notify = decision.outcome in NOTIFY_OUTCOMES and self.notifier.enabled
-        record.update({"notify": wants_notify, "notified": False, "notify_attempts": 0})
+        # While this delivery is still sending, a concurrent copy must not send the same message again.
+        s = self.settings
+        budget = s.notify_attempts * (s.notify_timeout_seconds + s.notify_backoff_seconds * 2**s.notify_attempts)
+        record.update(
+            {
+                "notify": wants_notify,
+                "notified": False,
+                "notify_attempts": 0,
+                "notify_lease_until": self.clock() + budget,
+            }
+        )
         self.ledger.complete(key, record)
         self.ledger.append_decision(record)
         self.audit.write(record)
@@ -664,7 +674,7 @@ class Healer:
         try:
             attempts = self.notifier.send(notification, trace)
         except NotifyFailed as exc:
-            self.ledger.update_record(key, {"notified": False, "notify_error": str(exc)})
+            self.ledger.update_record(key, {"notified": False, "notify_error": str(exc), "notify_lease_until": 0})
             log.error(
                 "notification not delivered (Pub/Sub will redeliver; the action will not repeat): %s",
                 exc,
@@ -679,6 +689,8 @@ class Healer:
         """On redelivery of a decided incident, retry only the notification, never the action."""
         if not record.get("notify") or record.get("notified"):
             return
+        if float(record.get("notify_lease_until") or 0) > self.clock():
+            return  # the first delivery is still sending it
         decision = DecisionInfo(
             outcome=str(record.get("outcome")),
             action=str(record.get("action") or ""),
