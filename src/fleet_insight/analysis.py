@@ -71,15 +71,42 @@ WHERE decided_at >= @start AND decided_at <= @end
 ORDER BY decided_at
 """
 
+# Utilisation histograms per Deployment (bins of 1/@resolution of the limit, rounded up), so only
+# a few hundred rows per Deployment come back however long the range is.
 DEPLOYMENT_USAGE = """
-SELECT cluster, namespace, controller_name, window_end,
-       cpu_utilization_mean, cpu_utilization_max, memory_utilization_mean, memory_utilization_max,
-       oom_killed_count
+SELECT cluster, namespace, controller_name, metric, bin, COUNT(*) AS n
+FROM (
+  SELECT cluster, namespace, controller_name, 'cpu_utilization_mean' AS metric, CEIL(cpu_utilization_mean * @resolution) AS bin
+  FROM {features}
+  WHERE window_end > @start AND window_end <= @end AND cpu_utilization_mean IS NOT NULL
+    AND COALESCE(controller_kind, 'Deployment') = 'Deployment'
+  UNION ALL
+  SELECT cluster, namespace, controller_name, 'cpu_utilization_max' AS metric, CEIL(cpu_utilization_max * @resolution) AS bin
+  FROM {features}
+  WHERE window_end > @start AND window_end <= @end AND cpu_utilization_max IS NOT NULL
+    AND COALESCE(controller_kind, 'Deployment') = 'Deployment'
+  UNION ALL
+  SELECT cluster, namespace, controller_name, 'memory_utilization_mean' AS metric, CEIL(memory_utilization_mean * @resolution) AS bin
+  FROM {features}
+  WHERE window_end > @start AND window_end <= @end AND memory_utilization_mean IS NOT NULL
+    AND COALESCE(controller_kind, 'Deployment') = 'Deployment'
+  UNION ALL
+  SELECT cluster, namespace, controller_name, 'memory_utilization_max' AS metric, CEIL(memory_utilization_max * @resolution) AS bin
+  FROM {features}
+  WHERE window_end > @start AND window_end <= @end AND memory_utilization_max IS NOT NULL
+    AND COALESCE(controller_kind, 'Deployment') = 'Deployment'
+) AS u
+GROUP BY 1, 2, 3, 4, 5
+"""
+
+DEPLOYMENT_OOMS = """
+SELECT cluster, namespace, controller_name, SUM(COALESCE(oom_killed_count, 0)) AS ooms
 FROM {features}
 WHERE window_end > @start AND window_end <= @end
   AND COALESCE(controller_kind, 'Deployment') = 'Deployment'
-ORDER BY window_end
+GROUP BY 1, 2, 3
 """
+USAGE_RESOLUTION = 1000
 
 BUCKET_CHOICES = (300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400)
 MAX_RANGE = timedelta(days=400)
@@ -367,15 +394,16 @@ def _advice(
     usage: dict[tuple[str, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     ooms: dict[tuple[str, str], int] = defaultdict(int)
     clusters: dict[tuple[str, str], str] = {}
-    for r in source.query(DEPLOYMENT_USAGE, qp):
+    usage_qp = {**qp, "resolution": USAGE_RESOLUTION}
+    for r in source.query(DEPLOYMENT_USAGE, usage_qp):
         k = (r["namespace"], r["controller_name"])
-        if k not in wanted:
-            continue
-        clusters.setdefault(k, r["cluster"] or "")
-        for col in ("cpu_utilization_mean", "cpu_utilization_max", "memory_utilization_mean", "memory_utilization_max"):
-            if r[col] is not None:
-                usage[k][col].append(float(r[col]))
-        ooms[k] += int(r["oom_killed_count"] or 0)
+        if k in wanted:
+            clusters.setdefault(k, r["cluster"] or "")
+            usage[k][r["metric"]].extend([float(r["bin"]) / USAGE_RESOLUTION] * int(r["n"]))
+    for r in source.query(DEPLOYMENT_OOMS, qp):
+        k = (r["namespace"], r["controller_name"])
+        if k in wanted:
+            ooms[k] += int(r["ooms"] or 0)
     out = []
     for namespace, name, containers in specs:
         k = (namespace, name)

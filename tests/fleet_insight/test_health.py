@@ -130,3 +130,34 @@ def test_node_conditions_accept_node_list_and_reject_bad_status() -> None:
         parse_node_conditions([{"node": "n1", "condition": "Ready", "status": "maybe"}])
     with pytest.raises(ValueError, match="node"):
         parse_node_conditions([{"condition": "Ready", "status": "True"}])
+
+
+def test_advice_from_the_store_matches_advice_on_raw_history(fleet_db: Path, history: SyntheticHistory) -> None:
+    """The report reads utilisation as 0.1 % histograms; the advice must match the raw series."""
+    from fleet_insight.resources import UsageHistory, advise_container, containers_from_deployment
+
+    source = DuckDBSource(fleet_db)
+    try:
+        report = build_report(source, ReportOptions(history.start, history.end, deployments=history.deployments))
+    finally:
+        source.close()
+    for deployment in history.deployments:
+        namespace, name, containers = containers_from_deployment(deployment)
+        rows = [r for r in history.features if (r["namespace"], r["controller_name"]) == (namespace, name)]
+        raw = UsageHistory(
+            cpu_mean=[r["cpu_utilization_mean"] for r in rows],
+            cpu_max=[r["cpu_utilization_max"] for r in rows],
+            memory_mean=[r["memory_utilization_mean"] for r in rows],
+            memory_max=[r["memory_utilization_max"] for r in rows],
+            oom_events=sum(r["oom_killed_count"] for r in rows),
+        )
+        expected = advise_container(containers[0], raw)
+        got = next(a for a in report.advice if a.name == name).containers[0]
+        for key, rec in got.fields().items():
+            want = expected.fields()[key]
+            if want.value is None:
+                assert rec.value is None
+                continue
+            assert rec.value is not None
+            # bins round utilisation up by at most 0.1 % of the limit
+            assert want.value <= rec.value <= want.value * 1.01 + 2**20, (name, key, want, rec)
