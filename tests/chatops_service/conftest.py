@@ -415,13 +415,20 @@ def base_env(tmp_path: Path, chat: ChatStandIn, issuer: TokenIssuer, healer: Hea
 def make_harness(
     base_env: dict[str, str], chat: ChatStandIn, healer: HealerStandIn, issuer: TokenIssuer
 ) -> Callable[..., Harness]:
-    def build(**env_overrides: str) -> Harness:
+    def build(healer_token_source: Callable[[], str] | None = None, **env_overrides: str) -> Harness:
+        """A ChatOps app wired to the stand-ins. To run against the real healer instead, pass
+        ``CHATOPS_HEALER_URL=<its loopback URL>`` and a ``healer_token_source`` it accepts."""
         chat.server.requests.clear()
         chat.scripted.clear()
         settings = Settings.from_env({**base_env, **env_overrides})
         state = MemoryState()
         sleeps: list[float] = []
-        app = create_app(settings, state=state, sleep=sleeps.append, healer_token_source=lambda: healer.expected_token)
+        app = create_app(
+            settings,
+            state=state,
+            sleep=sleeps.append,
+            healer_token_source=healer_token_source or (lambda: healer.expected_token),
+        )
         return Harness(settings, state, sleeps, chat, healer, issuer, app)
 
     return build
