@@ -1,0 +1,79 @@
+"""The healer and the ChatOps service under gunicorn, each in its own process group."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from local_scenario.emulators import free_port
+
+
+class ServiceFailed(RuntimeError):
+    """A service did not come up; the message carries the tail of its log."""
+
+
+@dataclass
+class Service:
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def log_tail(self, chars: int = 1500) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+def start_gunicorn(
+    name: str, app: str, env: Mapping[str, str], workdir: Path, *, port: int = 0, timeout: float = 30.0
+) -> Service:
+    """`gunicorn APP` on loopback (a free port unless given) with exactly `env`; waits for /healthz."""
+    port = port or free_port()
+    log_path = workdir / f"{name}.log"
+    args = [
+        sys.executable, "-m", "gunicorn", app,
+        "--bind", f"127.0.0.1:{port}",
+        "--workers", "1", "--threads", "8",
+        "--timeout", "60", "--graceful-timeout", "5",
+        "--access-logfile", "-",
+    ]  # fmt: skip
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            args, stdout=log_file, stderr=subprocess.STDOUT, env=dict(env), cwd=workdir, start_new_session=True
+        )
+    service = Service(name, f"http://127.0.0.1:{port}", process, log_path)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServiceFailed(f"{name} exited during start-up:\n{service.log_tail()}")
+        try:
+            if requests.get(service.url + "/healthz", timeout=1).status_code == 200:
+                return service
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    service.stop()
+    raise ServiceFailed(f"{name} did not answer /healthz within {timeout:.0f}s:\n{service.log_tail()}")
