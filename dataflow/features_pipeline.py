@@ -119,7 +119,7 @@ class FeaturesPipelineOptions(PipelineOptions):
         group.add_argument(
             "--monitoring_endpoint",
             default="",
-            help="Cloud Monitoring endpoint override (http://127.0.0.1:PORT: REST, no credentials).",
+            help="Cloud Monitoring endpoint override (127.0.0.1:PORT: plaintext gRPC, no credentials).",
         )
         group.add_argument(
             "--dead_letter_path",

@@ -265,7 +265,7 @@ def generate(
                 if "memory_leak" in effects:
                     leak[pod] = min(1.0, memory + 0.6 * effects["memory_leak"])
                     memory = leak[pod]
-                    if memory >= 0.99 and rng.random() < 0.5:
+                    if memory >= 0.97:  # at the limit: the kernel kills it
                         events.append(("OOMKilling", f"Memory cgroup out of memory: Killed process in {pod}"))
                         restarts += 1
                 if "crash_loop" in effects:

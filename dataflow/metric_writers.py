@@ -79,16 +79,16 @@ class WriteResult:
 
 
 def make_monitoring_client(endpoint: str = "") -> Any:
-    """A MetricServiceClient; ``endpoint`` (``http://127.0.0.1:PORT``) selects REST without auth."""
+    """A MetricServiceClient; ``endpoint`` (``127.0.0.1:PORT``) selects a plaintext gRPC stand-in, no auth."""
     from google.cloud import monitoring_v3
 
     if not endpoint:
         return monitoring_v3.MetricServiceClient()
-    from google.auth.credentials import AnonymousCredentials
+    import grpc
+    from google.cloud.monitoring_v3.services.metric_service.transports import MetricServiceGrpcTransport
 
-    return monitoring_v3.MetricServiceClient(
-        transport="rest", client_options={"api_endpoint": endpoint}, credentials=AnonymousCredentials()
-    )
+    channel = grpc.insecure_channel(endpoint.removeprefix("http://"))
+    return monitoring_v3.MetricServiceClient(transport=MetricServiceGrpcTransport(channel=channel))
 
 
 def write_to_cloud_monitoring(client: Any, project: str, points: Sequence[ScorePoint]) -> WriteResult:

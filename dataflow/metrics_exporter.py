@@ -46,7 +46,7 @@ class ExporterSettings:
     lookback_seconds: int = 60
     delay_seconds: int = 180
     cluster: str = ""  # only this cluster when set
-    monitoring_endpoint: str = ""  # http://127.0.0.1:PORT for a local stand-in (REST, no credentials)
+    monitoring_endpoint: str = ""  # 127.0.0.1:PORT: a local stand-in (plaintext gRPC, no credentials)
 
     def __post_init__(self) -> None:
         if not self.project:
@@ -140,7 +140,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--lookback-seconds", type=int, default=60, help="window length; equal the schedule period")
     parser.add_argument("--delay-seconds", type=int, default=180, help="how far behind now the window ends")
     parser.add_argument("--cluster", default="", help="only this GKE cluster")
-    parser.add_argument("--monitoring-endpoint", default="", help="REST endpoint override (local stand-ins)")
+    parser.add_argument(
+        "--monitoring-endpoint", default="", help="gRPC endpoint override HOST:PORT (plaintext, local stand-ins)"
+    )
     args = parser.parse_args(argv)
     try:
         settings = ExporterSettings(

@@ -1,81 +1,85 @@
-"""A loopback stand-in for the Cloud Monitoring v3 REST API (timeSeries list and create).
+"""A loopback stand-in for Cloud Monitoring's MetricService (ListTimeSeries, CreateTimeSeries).
 
-It speaks the real wire format: the google-cloud-monitoring client, in REST
-transport mode, sends its real requests to it.
+It speaks the real wire protocol: gRPC with the google.monitoring.v3 protobuf
+messages, so the real google-cloud-monitoring client talks to it unchanged
+(google-cloud-monitoring has no REST transport).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
+from concurrent import futures
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlparse
 
+import grpc
 import pytest
+from google.cloud import monitoring_v3
+from google.protobuf import empty_pb2
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+SERVICE = "google.monitoring.v3.MetricService"
 
 
 @dataclass
 class FakeMonitoring:
     endpoint: str = ""
-    # metric type -> TimeSeries JSON objects returned by list
+    # metric type -> TimeSeries JSON objects that ListTimeSeries returns
     series: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    list_queries: list[dict[str, list[str]]] = field(default_factory=list)
-    created: list[dict[str, Any]] = field(default_factory=list)  # request bodies of create
-    fail_creates: int = 0  # answer this many create requests with 400 first
+    list_requests: list[monitoring_v3.ListTimeSeriesRequest] = field(default_factory=list)
+    created: list[monitoring_v3.CreateTimeSeriesRequest] = field(default_factory=list)
+    fail_creates: int = 0  # answer this many CreateTimeSeries calls with INVALID_ARGUMENT first
+
+    def created_json(self) -> list[dict[str, Any]]:
+        return [
+            json.loads(monitoring_v3.CreateTimeSeriesRequest.to_json(r, use_integers_for_enums=False))
+            for r in self.created
+        ]
 
 
-def _handler(state: FakeMonitoring) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:
-            pass
+def _handlers(state: FakeMonitoring) -> grpc.GenericRpcHandler:
+    def list_time_series(request: monitoring_v3.ListTimeSeriesRequest, context: Any) -> Any:
+        state.list_requests.append(request)
+        metric = request.filter.split('"')[1]
+        items = [monitoring_v3.TimeSeries.from_json(json.dumps(s)) for s in state.series.get(metric, [])]
+        return monitoring_v3.ListTimeSeriesResponse(time_series=items)
 
-        def _reply(self, status: int, body: dict[str, Any]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+    def create_time_series(request: monitoring_v3.CreateTimeSeriesRequest, context: Any) -> Any:
+        if state.fail_creates > 0:
+            state.fail_creates -= 1
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "One or more TimeSeries could not be written")
+        state.created.append(request)
+        return empty_pb2.Empty()
 
-        def do_GET(self) -> None:
-            url = urlparse(self.path)
-            if not url.path.endswith("/timeSeries"):
-                self._reply(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})
-                return
-            query = parse_qs(url.query)
-            state.list_queries.append(query)
-            metric = query.get("filter", [""])[0].split('"')[1]
-            self._reply(200, {"timeSeries": state.series.get(metric, [])})
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length", "0"))
-            body = json.loads(self.rfile.read(length) or b"{}")
-            if state.fail_creates > 0:
-                state.fail_creates -= 1
-                self._reply(400, {"error": {"code": 400, "message": "bad point", "status": "INVALID_ARGUMENT"}})
-                return
-            state.created.append(body)
-            self._reply(200, {})
-
-    return Handler
+    return grpc.method_handlers_generic_handler(
+        SERVICE,
+        {
+            "ListTimeSeries": grpc.unary_unary_rpc_method_handler(
+                list_time_series,
+                request_deserializer=monitoring_v3.ListTimeSeriesRequest.deserialize,
+                response_serializer=monitoring_v3.ListTimeSeriesResponse.serialize,
+            ),
+            "CreateTimeSeries": grpc.unary_unary_rpc_method_handler(
+                create_time_series,
+                request_deserializer=monitoring_v3.CreateTimeSeriesRequest.deserialize,
+                response_serializer=empty_pb2.Empty.SerializeToString,
+            ),
+        },
+    )
 
 
 @pytest.fixture()
 def fake_monitoring() -> Iterator[FakeMonitoring]:
     state = FakeMonitoring()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    state.endpoint = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=2))
+    server.add_generic_rpc_handlers((_handlers(state),))
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    state.endpoint = f"127.0.0.1:{port}"
     yield state
-    server.shutdown()
-    server.server_close()
+    server.stop(grace=None)
 
 
 @pytest.fixture()
