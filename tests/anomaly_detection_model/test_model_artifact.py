@@ -65,11 +65,11 @@ def test_data_hash_ignores_row_order_but_not_values(frame) -> None:
 
 
 def test_incomplete_or_foreign_artifacts_are_rejected(tmp_path: Path, artifact) -> None:
-    with pytest.raises(ArtifactError, match="metadata.json"):
+    with pytest.raises(ArtifactError, match=r"metadata\.json"):
         load_artifact(tmp_path)
     directory = save_artifact(artifact, tmp_path / "a")
     (directory / "model.joblib").unlink()
-    with pytest.raises(ArtifactError, match="model.joblib"):
+    with pytest.raises(ArtifactError, match=r"model\.joblib"):
         load_artifact(directory)
     meta = json.loads((directory / "metadata.json").read_text())
     del meta["threshold"]

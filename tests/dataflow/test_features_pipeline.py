@@ -285,5 +285,5 @@ def test_options_are_validated_with_clear_messages(flags: dict[str, str], messag
 
 def test_missing_model_artifact_is_reported(tmp_path: Path) -> None:
     options = _options(log_input="logs.jsonl", model_dir=str(tmp_path / "nothing"))
-    with pytest.raises(ConfigError, match="metadata.json"):
+    with pytest.raises(ConfigError, match=r"metadata\.json"):
         build_pipeline(beam.Pipeline(), options)
