@@ -294,6 +294,7 @@ def recommend_memory_request(
             return Recommendation(current, current, f"only {len(samples)} samples: too few to lower")
         if _within_tolerance(current, proposed, policy.tolerance) and (limit is None or current <= limit):
             return Recommendation(current, current, f"{reason} is within tolerance: keep")
+        reason = f"{'raise' if proposed > current else 'lower'}: {reason}"
     return Recommendation(current, float(_round_memory(proposed)), reason)
 
 

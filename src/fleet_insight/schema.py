@@ -7,8 +7,11 @@ schema format) define the tables in BigQuery and in the local DuckDB file alike.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+_TABLE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,1023}$")
 
 DUCKDB_TYPES = {
     "STRING": "VARCHAR",
@@ -33,6 +36,13 @@ class TableNames:
     features: str = "features"
     anomaly_scores: str = "anomaly_scores"
     healing_actions: str = "healing_actions"
+
+    def __post_init__(self) -> None:
+        for logical, physical in self.as_dict().items():
+            if not _TABLE_NAME.match(physical):
+                raise SchemaError(
+                    f"table name for {logical} must be letters, digits, '_' or '-' (1-1024), got {physical!r}"
+                )
 
     def as_dict(self) -> dict[str, str]:
         return {

@@ -243,3 +243,9 @@ def test_cli_rejects_bad_bucket_and_unwritable_output(
     unwritable = ["--duckdb", str(fleet_db), "--out", str(tmp_path / "no" / "such" / "dir" / "r.html"), *times]
     assert main(unwritable) == 1
     assert "--out: cannot write" in capsys.readouterr().err
+
+
+def test_table_names_are_validated(tmp_path: Path, fleet_db: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    times = ["--start", "2026-11-01T00:00:00Z", "--end", "2026-11-02T00:00:00Z"]
+    assert main(_cli(tmp_path, fleet_db, *times, "--features-table", "features` WHERE 1=1 --")) == 1
+    assert "table name for features" in capsys.readouterr().err
