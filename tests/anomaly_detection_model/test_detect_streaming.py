@@ -69,23 +69,60 @@ def test_huge_and_tiny_magnitudes_are_handled() -> None:
         assert max(range(len(scores)), key=scores.__getitem__) == 1000
 
 
-QUIET_LEVEL = 0.45
-ALERT_LEVEL = 0.5
+ALERT_LEVEL = DetectorParams().alert_level
 
 
-@pytest.mark.parametrize("seed", range(4))
-@pytest.mark.parametrize("daily_amplitude", [0.0, 6.0])
-def test_clean_noise_stays_quiet(seed: int, daily_amplitude: float) -> None:
-    values = make_series(4000, seed=seed, daily_amplitude=daily_amplitude).values
-    scores = score_series(values)
-    assert max(scores[600:]) < QUIET_LEVEL
+LEARNING_ROWS = 600
 
 
-@pytest.mark.parametrize("kind", [AnomalyKind.SPIKE, AnomalyKind.LEVEL_SHIFT, AnomalyKind.VARIANCE_CHANGE])
+def test_clean_noise_rarely_reaches_the_alert_level() -> None:
+    # A new record value in pure noise is mildly surprising; alerts must stay rare (here at most
+    # one per 10,000 rows) and never strong.
+    alerts = 0
+    scored_rows = 0
+    for seed in range(4):
+        for daily_amplitude in (0.0, 6.0):
+            scores = score_series(make_series(4000, seed=seed, daily_amplitude=daily_amplitude).values)
+            alerts += sum(score >= ALERT_LEVEL for score in scores[LEARNING_ROWS:])
+            scored_rows += len(scores) - LEARNING_ROWS
+            assert max(scores[LEARNING_ROWS:]) < ALERT_LEVEL + 0.05
+    assert alerts <= scored_rows / 10_000
+
+
+@pytest.mark.parametrize("kind", list(AnomalyKind))
 @pytest.mark.parametrize("seed", range(3))
 def test_injected_anomalies_are_flagged_promptly(kind: AnomalyKind, seed: int) -> None:
     start = 2500
     series = make_series(3500, seed=seed, kind=kind, anomaly_start=start, daily_amplitude=3.0)
     scores = score_series(series.values)
-    assert max(scores[600:start]) < QUIET_LEVEL
-    assert max(scores[start : start + 30]) > ALERT_LEVEL
+    first_alert = next(i for i in range(LEARNING_ROWS, len(scores)) if scores[i] >= ALERT_LEVEL)
+    allowed_delay = 60 if kind is AnomalyKind.DRIFT else 10
+    assert start <= first_alert < start + allowed_delay
+
+
+def test_a_persistent_shift_raises_one_alert_and_a_later_event_raises_another() -> None:
+    shifted = make_series(3000, seed=9, kind=AnomalyKind.LEVEL_SHIFT, anomaly_start=2000).values
+    values = list(shifted)
+    values[2800] += 400.0
+    scores = score_series(values)
+    alerts = [i for i, score in enumerate(scores) if score >= ALERT_LEVEL]
+    assert alerts == [alerts[0], 2800]
+    assert 2000 <= alerts[0] < 2010
+    assert all(score == 0.0 for score in scores[alerts[0] + 1 : alerts[0] + 50])
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"scales": ()},
+        {"scales": (0, 5)},
+        {"history": 0},
+        {"warmup": -1},
+        {"tolerance": 0.0},
+        {"peak_decay": 1.0},
+        {"alert_level": 0.0},
+    ],
+)
+def test_invalid_parameters_are_rejected(bad: dict[str, object]) -> None:
+    with pytest.raises(ValueError):
+        DetectorParams(**bad)  # type: ignore[arg-type]

@@ -15,9 +15,11 @@ with everything this series has done before?" and turns the most unusual answer 
    surprising than one that just touches a new maximum.
 4. Score. p = the smallest tail over the scales; score = min(1, -log10(p) / score_decades).
    A score of 0.4 means p = 1e-4; the score is comparable between series of any unit or shape.
-5. Repeated-alert suppression. An anomaly often keeps the score high for many rows; only rows that
-   beat the recent peak (decaying by `peak_decay` per row) keep their score, others report 0. An
-   operator gets one alert per event, and NAB-style scoring does not charge each extra row.
+5. One alert per event. The detector tracks the recent peak score, decaying by `peak_decay` per
+   row. A row reports its score only if it beats that peak and the peak is below `alert_level`;
+   otherwise it reports 0. After an alert the detector stays quiet until the peak has decayed
+   below the alert level, and an escalating event extends the quiet period instead of alerting
+   again. `score >= alert_level` is the detector's own alert rule.
 
 The first `warmup` rows score 0 while the references fill. Work per row is O(log history) search
 plus an O(history) memmove in C per scale, all on plain Python floats.
@@ -37,11 +39,12 @@ class DetectorParams:
     """One parameter set used for every series."""
 
     scales: tuple[int, ...] = (1, 5, 20)
-    history: int = 2000
+    history: int = 4000
     warmup: int = 100
     tolerance: float = 0.1
     score_decades: float = 10.0
     peak_decay: float = 0.99
+    alert_level: float = 0.4
 
     def __post_init__(self) -> None:
         if not self.scales or any(k < 1 for k in self.scales):
@@ -50,6 +53,8 @@ class DetectorParams:
             raise ValueError("history must be >= 1 and warmup >= 0")
         if self.tolerance <= 0 or self.score_decades <= 0 or not 0 <= self.peak_decay < 1:
             raise ValueError("tolerance and score_decades must be > 0, peak_decay in [0, 1)")
+        if not 0 < self.alert_level <= 1:
+            raise ValueError("alert_level must be in (0, 1]")
 
 
 class _Scale:
@@ -129,8 +134,8 @@ class StreamingDetector:
         if score > 1.0:
             score = 1.0
         previous_peak = self._peak * params.peak_decay
-        if score <= previous_peak:
-            self._peak = previous_peak
+        if score <= previous_peak or previous_peak >= params.alert_level:
+            self._peak = score if score > previous_peak else previous_peak
             return 0.0
         self._peak = score
         return score
