@@ -226,10 +226,13 @@ def build_report(source: FleetSource, options: ReportOptions) -> FleetReport:
         )
     by_name: dict[tuple[str, str, str], WorkloadKey] = {(k.cluster, k.namespace, k.name): k for k in per_bucket}
 
-    def workload_key(cluster: str, namespace: str, name: str) -> WorkloadKey:
+    def workload_key(cluster: str, namespace: str, name: str, kind: str = "Deployment") -> WorkloadKey:
         found = by_name.get((cluster, namespace, name))
+        if found is None and not cluster:  # row without a cluster: the workload of that name, if unique
+            matches = [k for (c, ns, n), k in by_name.items() if (ns, n) == (namespace, name)]
+            found = matches[0] if len(matches) == 1 else None
         if found is None:
-            found = WorkloadKey(cluster, namespace, "Deployment", name)
+            found = WorkloadKey(cluster, namespace, kind, name)
             by_name[(cluster, namespace, name)] = found
         return found
 
@@ -256,7 +259,7 @@ def build_report(source: FleetSource, options: ReportOptions) -> FleetReport:
         if t.kind == "Node":
             node_buckets[(t.cluster, t.name)][b] = node_buckets[(t.cluster, t.name)].get(b, Signals()) + sig
         else:
-            key = workload_key(t.cluster, t.namespace, t.name)
+            key = workload_key(t.cluster, t.namespace, t.name, t.kind)
             per_bucket[key][b] = per_bucket[key].get(b, Signals()) + sig
 
     workloads = []

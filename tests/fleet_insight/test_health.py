@@ -161,3 +161,27 @@ def test_advice_from_the_store_matches_advice_on_raw_history(fleet_db: Path, his
             assert rec.value is not None
             # bins round utilisation up by at most 0.1 % of the limit
             assert want.value <= rec.value <= want.value * 1.01 + 2**20, (name, key, want, rec)
+
+
+def test_healing_rows_are_attributed_to_their_workload() -> None:
+    from datetime import UTC, datetime
+
+    from fleet_insight.incidents import fold_incidents, resolve_target
+
+    known = {("c1", "shop"): ["cart", "cart-api"]}
+    pod_row = {"cluster": "c1", "namespace": "shop", "target_kind": "Pod", "target_name": "cart-api-7d9f8b6c5-abcde"}
+    assert resolve_target(pod_row, known).name == "cart-api"  # longest known prefix
+    unknown_pod = {"cluster": "c1", "namespace": "shop", "target_kind": "Pod", "target_name": "web-7d9f8b6c5-abcde"}
+    assert resolve_target(unknown_pod, known).name == "web"  # ReplicaSet and pod hash stripped
+    node_row = {"incident_kind": "node_not_ready", "target_kind": "Node", "target_name": "n1", "namespace": "x"}
+    assert (resolve_target(node_row, known).kind, resolve_target(node_row, known).name) == ("Node", "n1")
+    job = {"cluster": "c1", "namespace": "batch", "target_kind": "Job", "target_name": "nightly"}
+    assert resolve_target(job, known).kind == "Job"
+    rows = [
+        {"decided_at": datetime(2026, 11, 1, 0, 5), "incident_id": "i1", "outcome": "verified", "healed": True},
+        {"decided_at": datetime(2026, 11, 1, 0, 0, tzinfo=UTC), "incident_id": "i1", "outcome": "acted"},
+    ]
+    (incident,) = fold_incidents([{**r, **job} for r in rows])
+    assert incident.outcomes == ("acted", "verified") and incident.healed and incident.acted
+    with pytest.raises(ValueError, match="decided_at"):
+        fold_incidents([{"incident_id": "i2", "outcome": "acted"}])
