@@ -32,5 +32,6 @@ module "self_healing" {
   alert_rules_file            = "${local.repo_root}/config/alert_rules.yaml"
   bigquery_schema_dir         = "${local.repo_root}/config/bigquery"
   flex_template_metadata_file = "${local.repo_root}/docker/dataflow/metadata.json"
+  serving_model_uri           = var.serving_model_uri
   training_pipeline_spec_file = var.training_pipeline_spec_file
 }

@@ -33,14 +33,18 @@ resource "google_dataflow_flex_template_job" "features" {
   on_delete               = "drain"
   labels                  = var.labels
 
-  parameters = {
-    input_subscription_logs    = google_pubsub_subscription.feeds["logs"].id
-    input_subscription_metrics = google_pubsub_subscription.feeds["metrics"].id
-    features_table             = "${var.project_id}:${google_bigquery_dataset.this.dataset_id}.${google_bigquery_table.this["features"].table_id}"
-    scores_table               = "${var.project_id}:${google_bigquery_dataset.this.dataset_id}.${google_bigquery_table.this["anomaly_scores"].table_id}"
-    model_uri                  = "gs://${module.models_bucket.name}/${var.model_object}"
-    metric_project             = var.project_id
-  }
+  # Names from docker/dataflow/metadata.json; the image's launcher maps them to the
+  # pipeline's own options.
+  parameters = merge(
+    {
+      input_subscription_logs    = google_pubsub_subscription.feeds["logs"].id
+      input_subscription_metrics = google_pubsub_subscription.feeds["metrics"].id
+      features_table             = "${var.project_id}:${google_bigquery_dataset.this.dataset_id}.${google_bigquery_table.this["features"].table_id}"
+      scores_table               = "${var.project_id}:${google_bigquery_dataset.this.dataset_id}.${google_bigquery_table.this["anomaly_scores"].table_id}"
+      metric_project             = var.project_id
+    },
+    var.serving_model_uri == null ? {} : { model_uri = var.serving_model_uri },
+  )
 
   depends_on = [
     google_project_iam_member.dataflow_worker,

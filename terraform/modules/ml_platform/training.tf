@@ -11,6 +11,15 @@ locals {
   training_enabled = var.training_pipeline_spec_file != null
   pipeline_root    = "gs://${local.models_bucket}/pipeline_root"
 
+  training_parameters = merge(
+    {
+      store_uri    = "bq://${var.project_id}.${var.dataset_id}.features"
+      model_root   = "gs://${local.models_bucket}/anomaly"
+      registry_uri = "vertex://${var.project_id}/${var.region}/${var.model_registry_name}"
+    },
+    var.training_parameter_values,
+  )
+
   pipeline_job = local.training_enabled ? {
     displayName    = "${var.name_prefix}-train-anomaly"
     pipelineSpec   = yamldecode(file(var.training_pipeline_spec_file))
@@ -18,7 +27,7 @@ locals {
     labels         = merge(var.labels, { trigger = "cloud-scheduler" })
     runtimeConfig = {
       gcsOutputDirectory = local.pipeline_root
-      parameterValues    = var.training_parameter_values
+      parameterValues    = local.training_parameters
     }
     encryptionSpec = var.cmek.vertex == null ? null : { kmsKeyName = var.cmek.vertex }
   } : null

@@ -100,10 +100,15 @@ variable "dataflow_subnetwork" {
   default     = null
 }
 
-variable "model_object" {
+variable "serving_model_uri" {
   type        = string
-  description = "Object path of the serving model inside the models bucket (the training pipeline writes it)."
-  default     = "anomaly/latest/model.joblib"
+  description = "gs:// directory of the model artifact the pipeline scores with (model.joblib + metadata.json), i.e. a version directory the training pipeline registered; null runs the pipeline without scoring until a model is promoted."
+  default     = null
+
+  validation {
+    condition     = var.serving_model_uri == null || startswith(coalesce(var.serving_model_uri, "-"), "gs://")
+    error_message = "serving_model_uri must be a gs:// directory."
+  }
 }
 
 variable "artifact_registry_repository" {
@@ -145,8 +150,14 @@ variable "training_time_zone" {
 
 variable "training_parameter_values" {
   type        = map(string)
-  description = "Runtime parameter values passed to the training pipeline (names must match the pipeline's inputs)."
+  description = "Extra runtime parameters of the training pipeline (e.g. train_start, train_end, holdout_end); store_uri, model_root and registry_uri are set from this module's resources unless given here."
   default     = {}
+}
+
+variable "model_registry_name" {
+  type        = string
+  description = "Display name of the model in the Vertex AI Model Registry."
+  default     = "self-healing-anomaly"
 }
 
 variable "cmek" {

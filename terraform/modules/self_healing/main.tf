@@ -210,6 +210,7 @@ module "ml_platform" {
   dataflow_enabled            = var.dataflow_enabled
   dataflow_image              = var.images.dataflow
   flex_template_metadata_file = var.flex_template_metadata_file
+  serving_model_uri           = var.serving_model_uri
   training_pipeline_spec_file = var.training_pipeline_spec_file
   training_schedule           = var.training_schedule
   training_parameter_values   = var.training_parameter_values

@@ -200,6 +200,12 @@ variable "dataflow_enabled" {
   default     = true
 }
 
+variable "serving_model_uri" {
+  type        = string
+  description = "gs:// directory of the promoted model artifact the Dataflow job scores with; null runs it without scoring."
+  default     = null
+}
+
 variable "training_pipeline_spec_file" {
   type        = string
   description = "Path of the compiled training pipeline YAML; null skips the training schedule."
