@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from anomaly_detection_model.evaluation.nab import main as evaluation_main
 from anomaly_detection_model.evaluation.nab_scoring import WindowSpan, prepare_file
 from anomaly_detection_model.evaluation.report import leave_one_file_out
 from anomaly_detection_model.streaming.synthetic import AnomalyKind, make_series
@@ -82,13 +83,13 @@ def test_report_compares_the_detector_with_both_baselines(tmp_path: Path) -> Non
     assert float(streaming[1]) > 80.0
 
 
-def test_detector_subset_and_summary_only(tmp_path: Path) -> None:
+def test_detector_subset_and_summary_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write_corpus(tmp_path)
-    result = _run("--data", str(tmp_path), "--detectors", "static_threshold", "--no-per-file")
-    assert result.returncode == 0, result.stderr
-    assert "per file" not in result.stdout
-    assert _summary_row(result.stdout, "static_threshold")
-    assert "isolation_forest" not in result.stdout
+    assert evaluation_main(["--data", str(tmp_path), "--detectors", "static_threshold", "--no-per-file"]) == 0
+    out = capsys.readouterr().out
+    assert "per file" not in out
+    assert _summary_row(out, "static_threshold")
+    assert "isolation_forest" not in out
 
 
 @pytest.mark.parametrize(
@@ -101,7 +102,9 @@ def test_detector_subset_and_summary_only(tmp_path: Path) -> None:
         ("bad_csv", "line 3: value 'oops'"),
     ],
 )
-def test_malformed_corpus_is_rejected(tmp_path: Path, setup: str, expected: str) -> None:
+def test_malformed_corpus_is_rejected(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], setup: str, expected: str
+) -> None:
     folder = tmp_path / "corpus"
     if setup != "missing":
         folder.mkdir()
@@ -114,11 +117,8 @@ def test_malformed_corpus_is_rejected(tmp_path: Path, setup: str, expected: str)
         (folder / "labels.json").write_text("{}")
         (folder / "a.csv").write_text("timestamp,value\n2024-01-01 00:00:00,1\n2024-01-01 00:05:00,oops\n")
 
-    result = _run("--data", str(folder))
-
-    assert result.returncode == 2
-    assert expected in result.stderr
-    assert "Traceback" not in result.stderr
+    assert evaluation_main(["--data", str(folder)]) == 2
+    assert expected in capsys.readouterr().err
 
 
 def test_held_out_threshold_is_not_the_in_sample_one() -> None:

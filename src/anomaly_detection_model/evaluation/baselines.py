@@ -18,7 +18,6 @@ from bisect import bisect_left
 from collections.abc import Sequence
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
 
 from anomaly_detection_model.evaluation.nab_scoring import probation_length
 
@@ -53,6 +52,8 @@ def isolation_forest_scores(values: Sequence[float], seed: int = 0) -> list[floa
     learning = probation_length(len(values))
     if learning < 2:
         return [0.0] * len(values)
+    from sklearn.ensemble import IsolationForest  # heavy import, only when this baseline runs
+
     features = rolling_features(values)
     forest = IsolationForest(n_estimators=100, random_state=seed)
     forest.fit(features[:learning])

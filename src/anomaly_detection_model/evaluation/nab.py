@@ -46,7 +46,8 @@ the detector does on a series it was not tuned on. 'low FP' / 'low FN' are NAB's
 (A_FP = -0.22) and reward_low_FN (A_FN = -2) profiles, each with its own optimised threshold.
 Delays are means over detected windows: 'delay min' from the window start (windows are centred on
 the labelled anomaly), 'vs label' from the labelled anomaly point (negative = before it).
-FP counts every detection row outside a window, as NAB scores them. Rows named *_fixed / *_p99 use
+FP counts every detection row outside a window, as NAB scores them. Per file, 'raw' is the summed
+NAB score and 'NAB' the same normalised within the file (files without windows have none). Rows named *_fixed / *_p99 use
 a threshold fixed in advance, nothing tuned on the corpus: streaming_fixed is the detector at its
 built-in alert level, static_p99 the static rule at the 99th percentile of the learning rows."""
 

@@ -158,14 +158,19 @@ def _mean(values: Sequence[float]) -> str:
 def format_file_table(evaluation: DetectorEvaluation) -> str:
     lines = [
         f"{evaluation.detector}: per file at threshold {evaluation.threshold:.4f}",
-        f"  {'file':44} {'windows':>7} {'hits':>4} {'misses':>6} {'FP':>4} {'delay(rows)':>11} {'raw':>7}",
+        f"  {'file':44} {'windows':>7} {'hits':>4} {'misses':>6} {'FP':>4} {'delay(rows)':>11} {'raw':>7} {'NAB':>6}",
     ]
     for outcome in evaluation.outcomes:
         delays = outcome.detection_delays
         mean_delay = f"{statistics.fmean(delays):11.1f}" if delays else f"{'-':>11}"
+        if outcome.perfect_score > outcome.null_score:
+            file_score = normalised_score(outcome.raw_score, outcome.null_score, outcome.perfect_score)
+            nab = f"{file_score:6.1f}"
+        else:
+            nab = f"{'-':>6}"
         lines.append(
             f"  {outcome.name[:44]:44} {outcome.windows:7d} {outcome.hits:4d} {outcome.misses:6d} "
-            f"{outcome.false_positives:4d} {mean_delay} {outcome.raw_score:7.3f}"
+            f"{outcome.false_positives:4d} {mean_delay} {outcome.raw_score:7.3f} {nab}"
         )
     return "\n".join(lines)
 
