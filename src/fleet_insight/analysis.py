@@ -127,6 +127,7 @@ class ReportOptions:
     deployments: Sequence[Mapping[str, Any]] = ()
     node_conditions: Sequence[NodeCondition] = ()
     top_n: int = 10
+    require_features: bool = True  # False: a missing features table is a note, not an error
 
     def __post_init__(self) -> None:
         validate_range(self.start, self.end)
@@ -198,9 +199,15 @@ def _bucket_of(moment: datetime, start: datetime, bucket_s: int, n: int) -> int:
 
 def build_report(source: FleetSource, options: ReportOptions) -> FleetReport:
     """Query ``source`` and compute health, incidents and advice for the options' range."""
-    require(source, ("features", "healing_actions"))
+    require(source, ("features", "healing_actions") if options.require_features else ("healing_actions",))
     notes: list[str] = []
-    has_scores = "anomaly_scores" not in source.missing()
+    missing = source.missing()
+    has_features = "features" not in missing
+    has_scores = "anomaly_scores" not in missing
+    if not has_features:
+        notes.append(
+            "features table not available: scores come from healing actions only, and there is no resource advice."
+        )
     if not has_scores:
         notes.append("anomaly_scores table not available: the anomaly component is left out.")
 
@@ -214,7 +221,7 @@ def build_report(source: FleetSource, options: ReportOptions) -> FleetReport:
     qp: dict[str, Any] = {"start": start, "end": end, "bucket_s": bucket_s, "pressure": params.pressure_utilisation}
 
     per_bucket: dict[WorkloadKey, dict[int, Signals]] = defaultdict(dict)
-    for r in source.query(FEATURES_BY_BUCKET, qp):
+    for r in source.query(FEATURES_BY_BUCKET, qp) if has_features else []:
         key = WorkloadKey(r["cluster"] or "", r["namespace"], r["controller_kind"], r["controller_name"])
         b = min(max(int(r["bucket"]), 0), n - 1)
         per_bucket[key][b] = per_bucket[key].get(b, Signals()) + Signals(
@@ -279,8 +286,8 @@ def build_report(source: FleetSource, options: ReportOptions) -> FleetReport:
     fleet_series = [
         weighted_mean((w.series[i], per_bucket[_key(w)].get(i, Signals()).windows) for w in workloads) for i in range(n)
     ]
-    advice = _advice(source, options, qp, notes)
-    if not per_bucket:
+    advice = _advice(source, options, qp, notes) if has_features else []
+    if has_features and not per_bucket:
         notes.append("no feature rows in this time range.")
     return FleetReport(
         source=source.describe(),

@@ -392,7 +392,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m fleet_insight.report", description="Render a self-contained HTML fleet health report."
     )
-    where = p.add_mutually_exclusive_group(required=True)
+    where = p.add_mutually_exclusive_group()
     where.add_argument(
         "--duckdb",
         metavar="FILE",
@@ -400,6 +400,16 @@ def _parser() -> argparse.ArgumentParser:
         help="local DuckDB file with the tables; repeat when they are spread over several files",
     )
     where.add_argument("--bigquery-dataset", metavar="PROJECT.DATASET", help="BigQuery dataset with the tables")
+    p.add_argument(
+        "--healing-actions-jsonl",
+        metavar="FILE",
+        help="healing actions as JSON lines (the healer's jsonl: audit sink) instead of a table",
+    )
+    p.add_argument(
+        "--healing-only",
+        action="store_true",
+        help="accept a missing features table: score from healing actions alone, no resource advice",
+    )
     p.add_argument("--start", required=True, help="ISO 8601 start (UTC if no zone)")
     p.add_argument("--end", required=True, help="ISO 8601 end (UTC if no zone)")
     p.add_argument("--out", required=True, help="HTML file to write")
@@ -413,6 +423,17 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _source(args: argparse.Namespace, tables: TableNames) -> FleetSource:
+    if args.bigquery_dataset:
+        if args.healing_actions_jsonl:
+            raise SourceError("--healing-actions-jsonl works with local files only, not with --bigquery-dataset")
+        return BigQuerySource(args.bigquery_dataset, tables)
+    if not args.duckdb and not args.healing_actions_jsonl:
+        raise SourceError("give --duckdb FILE (and/or --healing-actions-jsonl FILE) or --bigquery-dataset")
+    jsonl = {"healing_actions": args.healing_actions_jsonl} if args.healing_actions_jsonl else None
+    return DuckDBSource(args.duckdb or (), tables, jsonl=jsonl)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -422,15 +443,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             end=end,
             bucket_seconds=args.bucket_minutes * 60 if args.bucket_minutes is not None else None,
             params=HealthParams(recur_hours=args.recur_hours),
+            require_features=not args.healing_only,
             deployments=load_deployments(_load_json(args.deployments, "--deployments")) if args.deployments else (),
             node_conditions=parse_node_conditions(_load_json(args.node_conditions, "--node-conditions"))
             if args.node_conditions
             else (),
         )
         tables = TableNames(args.features_table, args.anomaly_scores_table, args.healing_actions_table)
-        source: FleetSource = (
-            DuckDBSource(args.duckdb, tables) if args.duckdb else BigQuerySource(args.bigquery_dataset, tables)
-        )
+        source = _source(args, tables)
         report = build_report(source, options)
         out = Path(args.out)
         try:

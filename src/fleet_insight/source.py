@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from fleet_insight.schema import REQUIRED_COLUMNS, TableNames, quote_duckdb
+from fleet_insight.schema import DUCKDB_TYPES, REQUIRED_COLUMNS, TableNames, load_columns, quote_duckdb
 
 Param = datetime | int | float | str
 Row = dict[str, Any]
@@ -72,40 +72,56 @@ _DUCKDB_MACROS = (
 
 
 class DuckDBSource:
-    """One or more local DuckDB files, opened read-only.
+    """Local DuckDB files (opened read-only) and JSON-lines files.
 
     The first file is the main database; further files are attached, so tables may live in
     different files (e.g. the feature store's file and the healer's audit file). Each
-    logical table is read from the first file that has it.
+    logical table is read from the first file that has it. ``jsonl`` maps a logical table
+    to a JSON-lines file (e.g. the healer's ``jsonl:`` audit sink), read through a
+    temporary view typed by the table's JSON schema; it takes precedence over the files.
     """
 
-    def __init__(self, path: str | Path | Sequence[str | Path], tables: TableNames | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path | Sequence[str | Path] = (),
+        tables: TableNames | None = None,
+        jsonl: Mapping[str, str | Path] | None = None,
+        schema_dir: Path | None = None,
+    ) -> None:
         import duckdb
 
         paths = [Path(path)] if isinstance(path, str | Path) else [Path(p) for p in path]
-        if not paths:
-            raise SourceError("at least one DuckDB file is needed")
+        json_files = {k: Path(v) for k, v in (jsonl or {}).items()}
+        if not paths and not json_files:
+            raise SourceError("at least one DuckDB or JSON-lines file is needed")
         self.paths = paths
+        self.json_files = json_files
         self.tables = tables or TableNames()
-        for p in paths:
+        for p in [*paths, *json_files.values()]:
             if not p.is_file():
-                raise SourceError(f"DuckDB file not found: {p}")
+                raise SourceError(f"{'JSON-lines' if p in json_files.values() else 'DuckDB'} file not found: {p}")
+        unknown = set(json_files) - set(self.tables.as_dict())
+        if unknown:
+            raise SourceError(f"unknown table(s) for JSON-lines input: {', '.join(sorted(unknown))}")
         try:
-            self._conn = duckdb.connect(str(paths[0]), read_only=True)
+            self._conn = duckdb.connect(str(paths[0]) if paths else ":memory:", read_only=bool(paths))
             self._catalogs = [self._conn.execute("SELECT current_database()").fetchone()[0]]  # type: ignore[index]
             for index, p in enumerate(paths[1:], start=1):
                 alias = f"extra{index}"
                 self._conn.execute(f"ATTACH {_sql_string(str(p))} AS {alias} (READ_ONLY)")
                 self._catalogs.append(alias)
+            self._conn.execute("SET TimeZone = 'UTC'")
+            for macro in _DUCKDB_MACROS:
+                self._conn.execute(macro)
+            for logical, file in json_files.items():
+                self._conn.execute(_jsonl_view(logical, self.tables.as_dict()[logical], file, schema_dir))
         except duckdb.Error as exc:
-            raise SourceError(f"cannot open DuckDB file(s) {', '.join(map(str, paths))}: {exc}") from exc
-        self._conn.execute("SET TimeZone = 'UTC'")
-        for macro in _DUCKDB_MACROS:
-            self._conn.execute(macro)
+            names = ", ".join(map(str, [*paths, *json_files.values()]))
+            raise SourceError(f"cannot open {names}: {exc}") from exc
         self._located = self._locate()
 
     def describe(self) -> str:
-        return "DuckDB " + " + ".join(p.name for p in self.paths)
+        return "DuckDB " + " + ".join(p.name for p in [*self.paths, *self.json_files.values()])
 
     def close(self) -> None:
         self._conn.close()
@@ -124,6 +140,9 @@ class DuckDBSource:
         present = self._columns()
         located = {}
         for logical, physical in self.tables.as_dict().items():
+            if logical in self.json_files:
+                located[logical] = "temp"
+                continue
             located[logical] = next((c for c in self._catalogs if (c, physical) in present), self._catalogs[0])
         return located
 
@@ -153,6 +172,16 @@ class DuckDBSource:
             if (self._located[logical], physical) in present
         }
         return _missing(self.tables, by_table)
+
+
+def _jsonl_view(logical: str, physical: str, file: Path, schema_dir: Path | None) -> str:
+    columns = ", ".join(
+        f"{_sql_string(c.name)}: {_sql_string(DUCKDB_TYPES[c.type])}" for c in load_columns(logical, schema_dir)
+    )
+    return (
+        f"CREATE OR REPLACE TEMP VIEW {quote_duckdb(physical)} AS SELECT * FROM read_json("
+        f"{_sql_string(str(file))}, format = 'newline_delimited', columns = {{{columns}}})"
+    )
 
 
 def _sql_string(text: str) -> str:

@@ -249,3 +249,63 @@ def test_table_names_are_validated(tmp_path: Path, fleet_db: Path, capsys: pytes
     times = ["--start", "2026-11-01T00:00:00Z", "--end", "2026-11-02T00:00:00Z"]
     assert main(_cli(tmp_path, fleet_db, *times, "--features-table", "features` WHERE 1=1 --")) == 1
     assert "table name for features" in capsys.readouterr().err
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> None:
+    """As the healer's JSON-lines audit sink writes them (json.dumps with default=str)."""
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, default=str) + "\n")
+
+
+def test_healing_actions_from_json_lines(tmp_path: Path, history: SyntheticHistory, fleet_db: Path) -> None:
+    features_only = tmp_path / "features.duckdb"
+    write_duckdb(
+        features_only,
+        SyntheticHistory(history.start, history.end, features=history.features, anomaly_scores=history.anomaly_scores),
+    )
+    with duckdb.connect(str(features_only)) as conn:
+        conn.execute("DROP TABLE healing_actions")
+    audit = tmp_path / "audit.jsonl"
+    _write_jsonl(audit, history.healing_actions)
+    mixed = DuckDBSource(features_only, jsonl={"healing_actions": audit})
+    single = DuckDBSource(fleet_db)
+    try:
+        options = ReportOptions(history.start, history.end)
+        got, expected = build_report(mixed, options), build_report(single, options)
+    finally:
+        mixed.close()
+        single.close()
+    assert "audit.jsonl" in got.source
+    assert [(i.incident_id, i.started, i.healed, i.time_to_recover_s) for i in got.incidents] == [
+        (i.incident_id, i.started, i.healed, i.time_to_recover_s) for i in expected.incidents
+    ]
+    assert got.fleet_score == expected.fleet_score
+
+
+def test_healing_only_report_from_json_lines(
+    tmp_path: Path, history: SyntheticHistory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    audit = tmp_path / "audit.jsonl"
+    _write_jsonl(audit, history.healing_actions)
+    args = [
+        "--healing-actions-jsonl",
+        str(audit),
+        "--start",
+        history.start.isoformat(),
+        "--end",
+        history.end.isoformat(),
+        "--out",
+        str(tmp_path / "h.html"),
+    ]
+    assert main(args) == 1
+    assert "table 'features' (features) not found" in capsys.readouterr().err
+    assert main([*args, "--healing-only"]) == 0
+    html = (tmp_path / "h.html").read_text(encoding="utf-8")
+    assert "features table not available" in html
+    assert "checkout" in html and "crash_loop" in html
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    assert main([*args, "--healing-only", "--healing-actions-jsonl", str(empty)]) == 0
+    assert main(["--start", "2026-11-01", "--end", "2026-11-02", "--out", str(tmp_path / "x.html")]) == 1
+    assert "give --duckdb FILE" in capsys.readouterr().err
