@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -19,9 +22,8 @@ import time
 from pathlib import Path
 
 import requests
+import yaml
 from _processes import start_gunicorn, stop
-
-from kube_standin.cluster import StandinCluster
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 32
@@ -92,8 +94,19 @@ def report(name: str, rate: float, latencies: list[float], statuses: dict[int, i
 
 def main() -> None:
     bodies = [body(n) for n in range(REQUESTS)]
-    with StandinCluster(FIXTURE) as cluster, tempfile.TemporaryDirectory() as tmp:
-        kubeconfig = cluster.write_kubeconfig(Path(tmp) / "kubeconfig")
+    with tempfile.TemporaryDirectory() as tmp:
+        # the stand-in runs in its own process so it does not share the clients' interpreter lock
+        fixture = Path(tmp) / "fixture.yaml"
+        fixture.write_text(yaml.safe_dump(FIXTURE))
+        kubeconfig = Path(tmp) / "kubeconfig"
+        standin = subprocess.Popen(
+            [sys.executable, "-m", "kube_standin", "--fixture", str(fixture), "--kubeconfig-out", str(kubeconfig)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        while not kubeconfig.exists() or not kubeconfig.read_text():
+            time.sleep(0.05)
         env = {
             "HEALER_AUTH_DISABLED": "true",
             "HEALER_DRY_RUN": "true",
@@ -112,6 +125,8 @@ def main() -> None:
         finally:
             stop(bare)
             stop(healer)
+            os.killpg(standin.pid, signal.SIGTERM)
+            standin.wait(timeout=10)
     print(f"throughput, {REQUESTS} requests, {CONCURRENCY} concurrent clients, gunicorn 2 workers x 16 threads")
     report("bare Flask 204 route", bare_rate, bare_lat, bare_status)
     report("healer (dry-run)", rate, lat, status)

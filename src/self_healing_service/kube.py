@@ -37,6 +37,7 @@ from self_healing_service.errors import (
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 _SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+POOL_SIZE = 32  # one connection per gunicorn thread: the client's default of 4 makes threads reconnect
 
 
 @dataclass(frozen=True)
@@ -425,9 +426,14 @@ class ClusterConnector:
             api_client = _gke_api_client(cluster)
         else:
             try:
-                api_client = config.new_client_from_config(
-                    config_file=self._kubeconfig or None, context=self._context or None
+                configuration = client.Configuration()
+                config.load_kube_config(
+                    config_file=self._kubeconfig or None,
+                    context=self._context or None,
+                    client_configuration=configuration,
                 )
+                configuration.connection_pool_maxsize = POOL_SIZE
+                api_client = client.ApiClient(configuration)
             except (config.ConfigException, OSError) as exc:
                 raise KubeUnavailable(f"cannot load kubeconfig: {exc}") from exc
         return KubeGateway(api_client, request_timeout=self._timeout, on_call=self._on_call)
@@ -459,6 +465,7 @@ def _gke_api_client(cluster: ClusterRef) -> client.ApiClient:
     configuration.host = f"https://{found.endpoint}"
     configuration.ssl_ca_cert = ca_file.name
     configuration.verify_ssl = True
+    configuration.connection_pool_maxsize = POOL_SIZE
     token = str(creds.token)
 
     def refresh_token(conf: client.Configuration) -> None:
