@@ -23,10 +23,12 @@ def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[st
     )
 
 
+def _stamp(row: int) -> str:
+    return f"2024-01-{1 + row // 288:02d} {(row % 288) * 5 // 60:02d}:{(row % 288) * 5 % 60:02d}:00"
+
+
 def _write_series(path: Path, values: tuple[float, ...]) -> list[str]:
-    stamps = [
-        f"2024-01-{1 + i // 288:02d} {(i % 288) * 5 // 60:02d}:{(i % 288) * 5 % 60:02d}:00" for i in range(len(values))
-    ]
+    stamps = [_stamp(i) for i in range(len(values))]
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["timestamp", "value"])
@@ -101,3 +103,44 @@ def test_missing_arguments_print_usage() -> None:
     result = _run()
     assert result.returncode != 0
     assert "usage:" in result.stderr
+
+
+def test_output_rows_up_to_t_do_not_change_when_later_rows_change() -> None:
+    prefix = make_series(900, seed=21).values
+    later_a = make_series(300, seed=22).values
+    later_b = make_series(300, seed=23, kind=AnomalyKind.LEVEL_SHIFT, anomaly_start=5).values
+
+    def as_csv(values: tuple[float, ...]) -> str:
+        return "timestamp,value\n" + "".join(f"{_stamp(i)},{v!r}\n" for i, v in enumerate(values))
+
+    out_a = _run("-", "-", stdin=as_csv(prefix + later_a))
+    out_b = _run("-", "-", stdin=as_csv(prefix + later_b))
+    assert out_a.returncode == 0 and out_b.returncode == 0
+    lines_a, lines_b = out_a.stdout.splitlines(), out_b.stdout.splitlines()
+    assert lines_a[: 1 + len(prefix)] == lines_b[: 1 + len(prefix)]
+    assert lines_a[1 + len(prefix) :] != lines_b[1 + len(prefix) :]
+
+
+def test_repeated_timestamps_are_accepted() -> None:
+    text = "timestamp,value\n2014-03-09 01:55:00,1\n2014-03-09 03:00:00,2\n2014-03-09 03:00:00,3\n"
+    result = _run("-", "-", stdin=text)
+    assert result.returncode == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 4
+
+
+def test_unwritable_output_is_reported(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("timestamp,value\n2024-01-01 00:00:00,1.0\n")
+    result = _run(str(source), str(tmp_path / "missing-folder" / "out.csv"))
+    assert result.returncode != 0
+    assert "error:" in result.stderr
+    assert "out.csv" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_binary_input_is_reported(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(b"timestamp,value\n\xff\xfe\x00garbage\n")
+    result = _run(str(source), str(tmp_path / "out.csv"))
+    assert result.returncode != 0
+    assert "not UTF-8 text" in result.stderr
