@@ -196,3 +196,28 @@ def test_firestore_grants_are_limited_to_their_database(tf: Any) -> None:
     root = tf.module("self_healing")
     assert root.module_call("healer_database")["user_members"] == {"healer": "${local.members.healer}"}
     assert set(root.module_call("chatops_database")["user_members"]) == {"chatops_notify", "chat_interactions"}
+
+
+def test_both_feeds_reach_the_pipeline(tf: Any) -> None:
+    ml = tf.module("ml_platform")
+    job = ml.resource("google_dataflow_flex_template_job", "features")
+    parameters = job["parameters"]
+    assert 'input_subscription_logs = google_pubsub_subscription.feeds["logs"].id' in parameters
+    assert 'input_subscription_metrics = google_pubsub_subscription.feeds["metrics"].id' in parameters
+
+    sink = ml.resource("google_logging_project_sink", "gke_logs")
+    assert sink["destination"] == 'pubsub.googleapis.com/${google_pubsub_topic.feeds["logs"].id}'
+    writer = ml.resource("google_pubsub_topic_iam_member", "gke_logs_writer")
+    assert tf.expr(writer["member"]) == "google_logging_project_sink.gke_logs.writer_identity"
+
+    exporter = ml.resource("google_cloud_run_v2_job", "metrics_exporter")
+    container = tf.block(tf.block(tf.block(exporter, "template"), "template"), "containers")
+    assert container["command"] == ["python", "-m", "dataflow.metrics_exporter"]
+    assert 'google_pubsub_topic.feeds["metrics"].id' in container["args"]
+    publisher = ml.resource("google_pubsub_topic_iam_member", "metrics_exporter_publisher")
+    assert tf.expr(publisher["topic"]) == 'google_pubsub_topic.feeds["metrics"].name'
+    schedule = ml.resource("google_cloud_scheduler_job", "metrics_export")
+    assert tf.block(schedule, "http_target")["uri"].endswith(":run")
+    exporter_cli = (REPO_ROOT / "dataflow" / "metrics_exporter.py").read_text(encoding="utf-8")
+    for flag in ("--project", "--topic", "--lookback-seconds", "--cluster"):
+        assert f'"{flag}"' in exporter_cli, flag

@@ -58,7 +58,7 @@ resource "google_service_account" "scheduler" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-train-sched"
   display_name = "Training schedule"
-  description  = "Cloud Scheduler identity that creates the training pipeline job."
+  description  = "Cloud Scheduler identity: creates the training pipeline jobs and runs the metrics export job."
 }
 
 resource "google_project_iam_member" "dataflow_worker" {

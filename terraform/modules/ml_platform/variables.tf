@@ -125,6 +125,18 @@ variable "gke_log_filter" {
   default     = "resource.type=\"k8s_container\" AND severity>=WARNING"
 }
 
+variable "metrics_export_enabled" {
+  type        = bool
+  description = "Run the GKE metrics exporter (Cloud Run job, every minute) that feeds the metrics topic."
+  default     = true
+}
+
+variable "metrics_export_cluster" {
+  type        = string
+  description = "Export only this GKE cluster's metrics; null exports every cluster in the project."
+  default     = null
+}
+
 variable "training_pipeline_spec_file" {
   type        = string
   description = "Path of the compiled KFP pipeline YAML; null skips the training schedule (e.g. before the first compile)."
@@ -162,11 +174,12 @@ variable "model_registry_name" {
 
 variable "cmek" {
   type = object({
-    bigquery = optional(string)
-    storage  = optional(string)
-    pubsub   = optional(string)
-    dataflow = optional(string)
-    vertex   = optional(string)
+    bigquery  = optional(string)
+    storage   = optional(string)
+    pubsub    = optional(string)
+    dataflow  = optional(string)
+    vertex    = optional(string)
+    cloud_run = optional(string)
   })
   description = "Optional Cloud KMS keys (CMEK) per service; unset keeps Google-managed encryption."
   default     = {}

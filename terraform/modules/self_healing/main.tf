@@ -211,6 +211,7 @@ module "ml_platform" {
   dataflow_image              = var.images.dataflow
   flex_template_metadata_file = var.flex_template_metadata_file
   serving_model_uri           = var.serving_model_uri
+  metrics_export_cluster      = length(var.monitored_clusters) == 1 ? var.monitored_clusters[0] : null
   training_pipeline_spec_file = var.training_pipeline_spec_file
   training_schedule           = var.training_schedule
   training_parameter_values   = var.training_parameter_values
@@ -223,11 +224,12 @@ module "ml_platform" {
   }
 
   cmek = {
-    bigquery = var.cmek.bigquery
-    storage  = var.cmek.storage
-    pubsub   = var.cmek.pubsub
-    dataflow = var.cmek.dataflow
-    vertex   = var.cmek.vertex
+    bigquery  = var.cmek.bigquery
+    storage   = var.cmek.storage
+    pubsub    = var.cmek.pubsub
+    dataflow  = var.cmek.dataflow
+    vertex    = var.cmek.vertex
+    cloud_run = var.cmek.cloud_run
   }
 }
 
