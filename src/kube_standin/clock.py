@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from datetime import UTC, datetime
@@ -41,7 +42,12 @@ class ManualClock:
 
 def rfc3339(epoch_seconds: float) -> str:
     """Seconds-precision RFC 3339 in UTC, as the API server writes metav1.Time."""
-    return datetime.fromtimestamp(int(epoch_seconds), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _rfc3339_whole_seconds(int(epoch_seconds))
+
+
+@functools.lru_cache(maxsize=4096)
+def _rfc3339_whole_seconds(epoch_seconds: int) -> str:
+    return datetime.fromtimestamp(epoch_seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rfc3339_nano(epoch_seconds: float) -> str:

@@ -8,7 +8,9 @@ rolling update completes within one call.
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,7 +48,6 @@ class SimulationSettings:
 
     ready_delay_seconds: float = 0.2
     crash_restart_interval_seconds: float = 1.0
-    min_sync_interval_seconds: float = 0.02
 
     def __post_init__(self) -> None:
         if self.ready_delay_seconds < 0:
@@ -69,6 +70,7 @@ class ContainerRuntime:
 class PodRuntime:
     scheduled_at: float
     containers: dict[str, ContainerRuntime] = field(default_factory=dict)
+    pod_ip: str = ""
 
 
 def is_active(pod: Obj) -> bool:
@@ -110,27 +112,32 @@ class Controller:
         self.events = EventRecorder(store)
         self.runtime: dict[str, PodRuntime] = {}
         self._progress: dict[str, tuple[Any, float]] = {}
-        self._last_sync: tuple[int, float] | None = None
+        self._last_sync: tuple[int, Any] | None = None
+        self._next_due = math.inf  # the earliest time at which the clock alone changes some object
+        self._node_load: dict[str, int] = {}
         # While loading a fixture, pods count as started long enough ago to be ready already.
         self.settling = False
 
     # ------------------------------------------------------------------ entry point
     def sync(self, force: bool = False) -> None:
+        """Reconcile everything. Skipped (cheaply) when no object and no fault changed since the last
+        run and the clock has not reached the next time-driven change (a readiness delay, a restart)."""
         with self.store.lock:
             now = self.store.clock.now()
-            if not force and self._last_sync is not None:
-                last_version, last_time = self._last_sync
-                if (
-                    last_version == self.store.resource_version
-                    and now - last_time < self.settings.min_sync_interval_seconds
-                ):
-                    return
+            fingerprint = self.faults.fingerprint()
+            if not force and self._last_sync == (self.store.resource_version, fingerprint) and now < self._next_due:
+                return
+            self._next_due = math.inf
             for _ in range(MAX_SYNC_ROUNDS):
                 before = self.store.resource_version
                 self._sync_round(now)
                 if self.store.resource_version == before:
                     break
-            self._last_sync = (self.store.resource_version, now)
+            self._last_sync = (self.store.resource_version, fingerprint)
+
+    def _due(self, moment: float) -> None:
+        """Note that the clock alone will change state at `moment`."""
+        self._next_due = min(self._next_due, moment)
 
     def _sync_round(self, now: float) -> None:
         for node in self.store.select("nodes"):
@@ -139,7 +146,12 @@ class Controller:
             self._sync_deployment(dep, now)
         for rs in self.store.select("replicasets"):
             self._sync_replicaset_pods(rs)
-        for pod in self.store.select("pods"):
+        pods = self.store.select("pods")
+        self._node_load = {}
+        for pod in pods:
+            if pod["spec"].get("nodeName") and is_active(pod):
+                self._node_load[pod["spec"]["nodeName"]] = self._node_load.get(pod["spec"]["nodeName"], 0) + 1
+        for pod in pods:
             self._sync_pod(pod, now)
         for rs in self.store.select("replicasets"):
             self._sync_replicaset_status(rs)
@@ -154,18 +166,18 @@ class Controller:
 
     # ------------------------------------------------------------------ helpers
     def owned(self, resource: str, namespace: str, owner_uid: str) -> list[Obj]:
-        return [o for o in self.store.select(resource, namespace) if controller_uid(o) == owner_uid]
+        """Objects of `resource` whose controller is owner_uid, sorted by name."""
+        return [
+            obj
+            for _, obj in self.store.dependents(owner_uid, resource)
+            if obj["metadata"].get("namespace", "") == namespace and controller_uid(obj) == owner_uid
+        ]
 
     def owning_deployment(self, pod: Obj) -> Obj | None:
         rs_uid = controller_uid(pod)
-        if rs_uid is None:
-            return None
-        namespace = pod["metadata"].get("namespace", "")
-        rs = next((r for r in self.store.select("replicasets", namespace) if r["metadata"]["uid"] == rs_uid), None)
-        if rs is None:
-            return None
-        dep_uid = controller_uid(rs)
-        return next((d for d in self.store.select("deployments", namespace) if d["metadata"]["uid"] == dep_uid), None)
+        rs = self.store.find_by_uid("replicasets", rs_uid) if rs_uid else None
+        dep_uid = controller_uid(rs) if rs is not None else None
+        return self.store.find_by_uid("deployments", dep_uid) if dep_uid else None
 
     def _random_suffix(self, length: int = 5) -> str:
         return "".join(self.store.rng.choice(SAFE_ALPHANUMS) for _ in range(length))
@@ -191,15 +203,14 @@ class Controller:
             self.store.put("nodes", updated)
 
     def _pick_node(self) -> Obj | None:
+        """The schedulable Ready node with the fewest active pods (ties by name)."""
         nodes = [n for n in self.store.select("nodes") if not n["spec"].get("unschedulable") and node_is_ready(n)]
         if not nodes:
             return None
-        load: dict[str, int] = {n["metadata"]["name"]: 0 for n in nodes}
-        for pod in self.store.select("pods"):
-            node_name = pod["spec"].get("nodeName")
-            if node_name in load and is_active(pod):
-                load[node_name] += 1
-        return min(nodes, key=lambda n: (load[n["metadata"]["name"]], n["metadata"]["name"]))
+        chosen = min(nodes, key=lambda n: (self._node_load.get(n["metadata"]["name"], 0), n["metadata"]["name"]))
+        name = chosen["metadata"]["name"]
+        self._node_load[name] = self._node_load.get(name, 0) + 1
+        return chosen
 
     # ------------------------------------------------------------------ deployments
     def _sync_deployment(self, dep: Obj, now: float) -> None:
@@ -491,6 +502,8 @@ class Controller:
                 old, "Progressing", now, "False", "ProgressDeadlineExceeded",
                 f'ReplicaSet "{rs_name}" has timed out progressing.',
             )  # fmt: skip
+        if deadline is not None:
+            self._due(math.nextafter(last_progress + float(deadline), math.inf))
         return self._condition(
             old, "Progressing", now, "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.',
             update=previous is None or previous[0] != signature,
@@ -612,7 +625,7 @@ class Controller:
         node_name = pod["spec"].get("nodeName")
         runtime = self.runtime.get(uid)
         if runtime is None and node_name:
-            runtime = self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now))
+            runtime = self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now), pod_ip=_pod_ip(uid))
         if not node_name:
             node = self._pick_node()
             if node is None:
@@ -621,7 +634,7 @@ class Controller:
             updated = clone(pod)
             updated["spec"]["nodeName"] = node["metadata"]["name"]
             self.store.put("pods", updated)
-            self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now))
+            self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now), pod_ip=_pod_ip(uid))
             self.events.record(
                 updated,
                 "Normal",
@@ -727,17 +740,12 @@ class Controller:
             "conditions": conditions,
             "hostIP": node_ip,
             "hostIPs": [{"ip": node_ip}],
-            "podIP": self._pod_ip(meta["uid"]),
-            "podIPs": [{"ip": self._pod_ip(meta["uid"])}],
+            "podIP": runtime.pod_ip,
+            "podIPs": [{"ip": runtime.pod_ip}],
             "startTime": started,
             "containerStatuses": statuses,
             "qosClass": pod_qos_class(pod["spec"]),
         }
-
-    @staticmethod
-    def _pod_ip(uid: str) -> str:
-        digest = hashlib.sha256(uid.encode()).digest()
-        return f"10.{100 + digest[0] % 20}.{digest[1]}.{2 + digest[2] % 250}"
 
     def _container_status(self, pod: Obj, container: Obj, ctr: ContainerRuntime, reason: str | None, now: float) -> Obj:
         name = container["name"]
@@ -752,13 +760,11 @@ class Controller:
             ctr.last_termination = self._terminated(ctr, now, restarts)
             ctr.restarts_before, ctr.crash_reason, ctr.started_at = restarts, None, now
         restarts = self.restart_count(ctr, now)
-        digest = hashlib.sha256(image.encode()).hexdigest()
         status: Obj = {
             "name": name,
             "image": image,
-            "imageID": f"{image.split(':')[0]}@sha256:{digest}",
-            "containerID": "containerd://"
-            + hashlib.sha256(f"{pod['metadata']['uid']}/{name}/{restarts}".encode()).hexdigest(),
+            "imageID": _image_id(image),
+            "containerID": _container_id(pod["metadata"]["uid"], name, restarts),
             "restartCount": restarts,
         }
         if ctr.crash_reason is not None:
@@ -778,8 +784,12 @@ class Controller:
             if restarts > ctr.noted_restarts:
                 ctr.noted_restarts = restarts
                 self._note_backoff(pod, name)
+            self._due(ctr.crash_since + (restarts - ctr.restarts_before) * self.settings.crash_restart_interval_seconds)
         else:
-            ready = now >= ctr.started_at + self.settings.ready_delay_seconds
+            ready_at = ctr.started_at + self.settings.ready_delay_seconds
+            ready = now >= ready_at
+            if not ready:
+                self._due(ready_at)
             status.update(
                 ready=ready,
                 started=True,
@@ -878,6 +888,21 @@ class Controller:
             updated = clone(pdb)
             updated["status"] = status
             self.store.put("poddisruptionbudgets", updated)
+
+
+def _pod_ip(uid: str) -> str:
+    digest = hashlib.sha256(uid.encode()).digest()
+    return f"10.{100 + digest[0] % 20}.{digest[1]}.{2 + digest[2] % 250}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _image_id(image: str) -> str:
+    return f"{image.split(':')[0]}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
+
+
+@functools.lru_cache(maxsize=8192)
+def _container_id(pod_uid: str, container: str, restarts: int) -> str:
+    return "containerd://" + hashlib.sha256(f"{pod_uid}/{container}/{restarts}".encode()).hexdigest()
 
 
 def node_name(node: Obj | None) -> str:

@@ -37,6 +37,15 @@ class FaultRegistry:
     def is_cpu_hog(self, pod_uid: str, container: str) -> bool:
         return self.cpu_hog.get(pod_uid, None) in ("", container)
 
+    def fingerprint(self) -> tuple[object, ...]:
+        """Changes whenever any fault is added or removed (callers may edit the fields directly)."""
+        return (
+            frozenset(self.cpu_hog.items()),
+            frozenset(self.crash_loop.items()),
+            frozenset(self.bad_images),
+            frozenset(self.memory_need.items()),
+        )
+
     def forget_pod(self, pod_uid: str) -> None:
         self.cpu_hog.pop(pod_uid, None)
         self.crash_loop.pop(pod_uid, None)

@@ -16,17 +16,6 @@ def default_propagation(resource: str) -> str:
     return "Orphan" if resource == "jobs" else "Background"
 
 
-def _dependents(store: Store, namespace: str, owner_uid: str) -> list[tuple[str, Obj]]:
-    found: list[tuple[str, Obj]] = []
-    for rt in RESOURCE_TYPES:
-        if not rt.namespaced:
-            continue
-        for obj in store.select(rt.plural, namespace):
-            if any(ref.get("uid") == owner_uid for ref in obj["metadata"].get("ownerReferences") or []):
-                found.append((rt.plural, obj))
-    return found
-
-
 def delete_with_policy(store: Store, resource: str, obj: Obj, policy: str) -> Obj | None:
     """Remove obj; cascade to dependents (Background/Foreground) or strip their ownerReferences (Orphan)."""
     meta = obj["metadata"]
@@ -38,7 +27,7 @@ def delete_with_policy(store: Store, resource: str, obj: Obj, policy: str) -> Ob
                 for child in store.select(rt.plural, meta["name"]):
                     store.remove(rt.plural, meta["name"], child["metadata"]["name"])
         return removed
-    for dep_resource, dependent in _dependents(store, namespace, uid):
+    for dep_resource, dependent in store.dependents(uid):
         if policy == "Orphan":
             updated = clone(dependent)
             refs = [r for r in updated["metadata"].get("ownerReferences") or [] if r.get("uid") != uid]

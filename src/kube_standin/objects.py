@@ -47,7 +47,15 @@ def pod_template_hash(template: Obj) -> str:
 
 
 def templates_equal(a: Obj, b: Obj) -> bool:
-    return template_without_hash(a) == template_without_hash(b)
+    """Equal apart from the pod-template-hash label (without copying either template)."""
+    if {k: v for k, v in a.items() if k != "metadata"} != {k: v for k, v in b.items() if k != "metadata"}:
+        return False
+    meta_a, meta_b = a.get("metadata") or {}, b.get("metadata") or {}
+    if {k: v for k, v in meta_a.items() if k != "labels"} != {k: v for k, v in meta_b.items() if k != "labels"}:
+        return False
+    labels_a = {k: v for k, v in (meta_a.get("labels") or {}).items() if k != POD_TEMPLATE_HASH}
+    labels_b = {k: v for k, v in (meta_b.get("labels") or {}).items() if k != POD_TEMPLATE_HASH}
+    return labels_a == labels_b
 
 
 def owner_reference(owner: Obj, controller: bool = True) -> Obj:

@@ -38,6 +38,8 @@ class Store:
         self._objects: dict[str, dict[tuple[str, str], Obj]] = {}
         self._resource_version = 1000
         self._changes: deque[Change] = deque(maxlen=change_log_size)
+        self._by_uid: dict[str, tuple[str, str, str]] = {}  # uid -> (resource, namespace, name)
+        self._by_owner: dict[str, dict[tuple[str, str, str], None]] = {}  # owner uid -> dependents (ordered)
         self.closed = False
 
     # ------------------------------------------------------------------ reads
@@ -54,10 +56,20 @@ class Store:
         return [items[k] for k in keys]
 
     def find_by_uid(self, resource: str, uid: str) -> Obj | None:
-        for obj in self._objects.get(resource, {}).values():
-            if obj["metadata"].get("uid") == uid:
-                return obj
-        return None
+        where = self._by_uid.get(uid)
+        if where is None or where[0] != resource:
+            return None
+        return self.get(*where)
+
+    def dependents(self, owner_uid: str, resource: str | None = None) -> list[tuple[str, Obj]]:
+        """(resource, object) for every object with an ownerReference to owner_uid, sorted by name."""
+        found: list[tuple[str, Obj]] = []
+        for kind, namespace, name in sorted(self._by_owner.get(owner_uid, {}), key=lambda k: (k[1], k[2], k[0])):
+            if resource is None or kind == resource:
+                obj = self.get(kind, namespace, name)
+                if obj is not None:
+                    found.append((kind, obj))
+        return found
 
     def changes_after(self, resource_version: int) -> tuple[list[Change], bool]:
         """Changes newer than resource_version, and whether the log still reaches back that far."""
@@ -79,6 +91,7 @@ class Store:
         meta["resourceVersion"] = self._next_version()
         key = (meta.get("namespace", ""), meta["name"])
         self._objects.setdefault(resource, {})[key] = obj
+        self._index(resource, None, obj)
         self._record("ADDED", resource, obj)
         return obj
 
@@ -91,16 +104,37 @@ class Store:
             return current
         meta["resourceVersion"] = self._next_version()
         self._objects.setdefault(resource, {})[key] = obj
+        self._index(resource, current, obj)
         self._record("MODIFIED", resource, obj)
         return obj
 
     def remove(self, resource: str, namespace: str, name: str) -> Obj | None:
         obj = self._objects.get(resource, {}).pop((namespace, name), None)
         if obj is not None:
+            self._index(resource, obj, None)
             obj = clone(obj)
             obj["metadata"]["resourceVersion"] = self._next_version()
             self._record("DELETED", resource, obj)
         return obj
+
+    def _index(self, resource: str, old: Obj | None, new: Obj | None) -> None:
+        for obj, adding in ((old, False), (new, True)):
+            if obj is None:
+                continue
+            meta = obj["metadata"]
+            key = (resource, meta.get("namespace", ""), meta["name"])
+            uid = meta.get("uid")
+            if uid:
+                if adding:
+                    self._by_uid[uid] = key
+                elif self._by_uid.get(uid) == key:
+                    del self._by_uid[uid]
+            for ref in meta.get("ownerReferences") or []:
+                owner = str(ref.get("uid"))
+                if adding:
+                    self._by_owner.setdefault(owner, {})[key] = None
+                else:
+                    self._by_owner.get(owner, {}).pop(key, None)
 
     def _record(self, change_type: str, resource: str, obj: Obj) -> None:
         self._changes.append(Change(int(obj["metadata"]["resourceVersion"]), change_type, resource, clone(obj)))
