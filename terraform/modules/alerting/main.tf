@@ -107,7 +107,7 @@ resource "google_monitoring_alert_policy" "healing" {
   documentation {
     content   = each.value.documentation
     mime_type = "text/markdown"
-    subject   = "[${each.value.severity}] ${each.key}: $${resource.label.namespace_name}/$${metadata.system_labels.top_level_controller_name}"
+    subject   = "[${each.value.severity}] ${each.key}: $${resource.label.namespace_name}/$${metadata.system_label.top_level_controller_name}"
 
     dynamic "links" {
       for_each = var.runbook_url == null ? [] : [var.runbook_url]

@@ -144,7 +144,7 @@ module "healer_database" {
   source = "../firestore_database"
 
   project_id        = var.project_id
-  database_id       = var.healer_firestore_database
+  database_id       = coalesce(var.healer_firestore_database, "${var.name_prefix}-ledger")
   location_id       = var.firestore_location
   delete_protection = var.deletion_protection
   kms_key_name      = var.cmek.firestore
@@ -204,6 +204,7 @@ module "ml_platform" {
   project_id                  = var.project_id
   region                      = var.region
   name_prefix                 = var.name_prefix
+  dataset_id                  = replace(var.name_prefix, "-", "_")
   bigquery_location           = var.bigquery_location
   bigquery_schema_dir         = var.bigquery_schema_dir
   actions_table_writers       = { healer = local.members.healer }

@@ -129,8 +129,8 @@ variable "firestore_location" {
 
 variable "healer_firestore_database" {
   type        = string
-  description = "Id of the healer's Firestore database (its ledger)."
-  default     = "healer-ledger"
+  description = "Id of the healer's Firestore database (its ledger); null names it <name_prefix>-ledger."
+  default     = null
 }
 
 variable "chatops_firestore_database" {
