@@ -166,7 +166,9 @@ def _full_blocks(
         blocks.append(_section(":test_tube: *DRY RUN — the healer made no change.*"))
     if content.target_facts:
         fields = [
-            MarkdownTextObject(text=truncate(f"*{escape(k)}*\n{escape(truncate(v, 300))}", MAX_FIELD_TEXT))
+            MarkdownTextObject(
+                text=truncate(f"*{escape(k)}*\n{escape(truncate(v, (300, 300, 80)[level]))}", MAX_FIELD_TEXT)
+            )
             for k, v in content.target_facts[:MAX_FIELDS]
         ]
         blocks.append(SectionBlock(fields=fields))
@@ -186,7 +188,7 @@ def _full_blocks(
         history = " → ".join(escape(truncate(step, 100)) for step in steps)
         context_elements.append(MarkdownTextObject(text=truncate(f"Timeline: {history}", MAX_SECTION_TEXT)))
     blocks.append(ContextBlock(elements=context_elements[:MAX_CONTEXT_ELEMENTS]))
-    actions_block = _buttons(ref, actions, content.target_display)
+    actions_block = _buttons(ref, actions, truncate(content.target_display, (300, 300, 80)[level]))
     if actions_block is not None:
         blocks.append(DividerBlock())
         blocks.append(actions_block)

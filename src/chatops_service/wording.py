@@ -7,7 +7,7 @@ next, links). The Slack and Teams renderers only lay this out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from healing_contract.notification import Notification
@@ -209,7 +209,30 @@ def reason_text(n: Notification) -> str:
     return detail or code or "The healer gave no reason."
 
 
+_CONTROL_CHARS = {c: None for c in range(32) if chr(c) not in "\n\t"} | {127: None}
+
+
+def clean(text: str) -> str:
+    """Drop control characters (they render as garbage in chat and waste the size budget)."""
+    return text.translate(_CONTROL_CHARS)
+
+
 def describe(n: Notification) -> MessageContent:
+    content = _describe(n)
+    return replace(
+        content,
+        headline=clean(content.headline),
+        target_display=clean(content.target_display),
+        target_facts=tuple((k, clean(v)) for k, v in content.target_facts),
+        observed=clean(content.observed),
+        decision=clean(content.decision),
+        reason=clean(content.reason),
+        documentation=clean(content.documentation),
+        context=clean(content.context),
+    )
+
+
+def _describe(n: Notification) -> MessageContent:
     target = n.target
     facts = [
         ("Cluster", target.cluster),
