@@ -123,3 +123,10 @@ def test_prod_is_protected_and_starts_in_dry_run(tf: Any) -> None:
     prod = tf.tfvars("prod")
     assert prod["deletion_protection"] is True
     assert prod["healer_dry_run"] is True
+
+
+def test_readme_explains_running_terraform_where_the_registry_is_reachable(tf: Any) -> None:
+    readme = (tf.root / "README.md").read_text(encoding="utf-8")
+    for command in ("terraform init", "terraform validate", "terraform plan", "terraform fmt -check -recursive"):
+        assert command in readme, command
+    assert "allUsers" in readme and "Slack" in readme, "the README must say why one service is public"

@@ -343,3 +343,10 @@ def test_healer_and_chatops_get_the_settings_they_read(tf: Any) -> None:
     assert chatops["CHATOPS_STATE"] == "firestore"
     assert tf.expr(chatops["CHATOPS_PUBLIC_URL"]) == "local.urls.chat_interactions"
     assert tf.expr(chatops["CHATOPS_NOTIFY_AUDIENCE"]) == "local.urls.chatops_notify"
+
+
+def test_healer_answers_within_the_push_deadline(tf: Any) -> None:
+    healer = tf.module("self_healing").module_call("healer")
+    deadline = tf.module("push_delivery").variables()["ack_deadline_seconds"]["default"]
+    assert healer["request_timeout_seconds"] <= deadline
+    assert "ack_deadline_seconds" not in tf.module("self_healing").module_call("push_delivery")
