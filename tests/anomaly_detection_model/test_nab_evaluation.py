@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from anomaly_detection_model.evaluation.corpus import load_corpus
 from anomaly_detection_model.evaluation.nab import main as evaluation_main
-from anomaly_detection_model.evaluation.nab_scoring import WindowSpan, prepare_file
+from anomaly_detection_model.evaluation.nab_scoring import WindowSpan, prepare_file, probation_length, window_spans
 from anomaly_detection_model.evaluation.report import leave_one_file_out
+from anomaly_detection_model.evaluation.synthetic_corpus import make_corpus, write_corpus
 from anomaly_detection_model.streaming.synthetic import AnomalyKind, make_series
 
 START = datetime(2024, 3, 1)
@@ -135,3 +137,21 @@ def test_held_out_threshold_is_not_the_in_sample_one() -> None:
     held_out = leave_one_file_out([first, second], [scores_a, scores_b])
     expected_raw = 1.0 + (-1.0 - 0.11)
     assert held_out == pytest.approx(100.0 * (expected_raw + 2.0) / 4.0)
+
+
+def test_generated_corpus_round_trips_through_the_loader(tmp_path: Path) -> None:
+    corpus = make_corpus(files=8, rows=1500, seed=5)
+    write_corpus(tmp_path, corpus)
+    loaded = load_corpus(tmp_path)
+    assert [item.name for item in loaded] == sorted(item.name for item in corpus)
+    by_name = {item.name: item for item in corpus}
+    for item in loaded:
+        generated = by_name[item.name]
+        assert len(item.series) == 1500
+        assert len(item.windows) == len(generated.windows) == len(item.anomaly_points)
+        spans = window_spans(item.series.times, item.windows)
+        assert [(s.first_row, s.last_row) for s in spans] == list(generated.windows)
+        for span, row in zip(spans, generated.anomaly_rows, strict=True):
+            assert span.first_row <= row <= span.last_row
+            assert span.first_row >= probation_length(1500)
+    assert make_corpus(files=8, rows=1500, seed=5) == corpus
