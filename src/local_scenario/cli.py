@@ -7,12 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from local_scenario.emulators import INSTALL_HINT, EmulatorUnavailable
+from local_scenario.emulators import INSTALL_HINT, EmulatorUnavailable, gcloud_path
 from local_scenario.faults import DEFAULT_FAULTS, parse_fault_list
-from local_scenario.scenario import GcloudMissing, Interrupted, ScenarioOptions, run_scenario
-from local_scenario.summary import summary_table
 
 EXIT_OK, EXIT_FAILED, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 1, 2, 130
+GCLOUD_MISSING = f"gcloud is not installed, so the Pub/Sub and Firestore emulators cannot run: {INSTALL_HINT}."
 CHILD_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
@@ -69,6 +68,13 @@ def main(argv: list[str] | None = None) -> int:
         if not path.is_file():
             print(f"{label}: no such file: {path} (run from the repository root or pass the path)", file=sys.stderr)
             return EXIT_UNAVAILABLE
+    if gcloud_path() is None:
+        print(GCLOUD_MISSING)
+        return EXIT_UNAVAILABLE
+    # Imported here so that a missing gcloud or a bad option is reported at once.
+    from local_scenario.scenario import GcloudMissing, Interrupted, ScenarioOptions, run_scenario
+    from local_scenario.summary import summary_table
+
     options = ScenarioOptions(
         out_dir=args.out,
         rules_path=args.rules,
@@ -82,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run_scenario(options)
     except GcloudMissing:
-        print(f"gcloud is not installed, so the Pub/Sub and Firestore emulators cannot run: {INSTALL_HINT}.")
+        print(GCLOUD_MISSING)
         return EXIT_UNAVAILABLE
     except EmulatorUnavailable as exc:
         print(f"an emulator could not start: {exc}")

@@ -7,6 +7,7 @@ depends on (or changes) the process environment.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -80,9 +81,15 @@ class IncidentPublisher:
 def dead_lettered(host_port: str, subscription: str, max_messages: int = 50) -> list[bytes]:
     """Pull (and acknowledge) whatever reached the dead-letter topic."""
     subscriber = subscriber_client(host_port)
-    response = subscriber.pull(
-        request={"subscription": subscription, "max_messages": max_messages}, timeout=5, retry=None
-    )
+    # return_immediately is deprecated on Google's service but honoured by the emulator: without it an
+    # empty subscription holds the pull open until the deadline.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        response = subscriber.pull(
+            request={"subscription": subscription, "max_messages": max_messages, "return_immediately": True},
+            timeout=5,
+            retry=None,
+        )
     received = list(response.received_messages)
     if received:
         subscriber.acknowledge(request={"subscription": subscription, "ack_ids": [m.ack_id for m in received]})

@@ -34,7 +34,7 @@ from local_scenario.outcome import FaultRecord, Verdict, judge
 from local_scenario.pubsub_wiring import IncidentPublisher, create_alert_path, dead_lettered
 from local_scenario.report import write_report
 from local_scenario.sample_app import PROTECTED, WORKLOADS
-from local_scenario.services import Service, start_gunicorn
+from local_scenario.services import Service, spawn_gunicorn, wait_healthy
 from local_scenario.timeline import Timeline
 
 PROJECT = "demo-project"
@@ -244,10 +244,12 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
 
         receivers = ChatReceivers(tracker.on_message).start()
         stack.callback(receivers.stop)
-        chatops = _start_chatops(options, workdir, receivers)
+        chatops = _spawn_chatops(options, workdir, receivers)
         stack.callback(chatops.stop)
-        healer = _start_healer(options, workdir, kubeconfig, firestore, chatops, audit_path, run_id)
+        healer = _spawn_healer(options, workdir, kubeconfig, firestore, chatops, audit_path, run_id)
         stack.callback(healer.stop)
+        wait_healthy(chatops)
+        wait_healthy(healer)
         timeline.add("setup", f"healer on {healer.url}, ChatOps on {chatops.url} (gunicorn, 1 worker, 8 threads)")
         _warm_up(healer)
 
@@ -374,7 +376,7 @@ def _warm_up(healer: Service) -> None:
         requests.get(healer.url + "/control/v1/status", timeout=10)
 
 
-def _start_chatops(options: ScenarioOptions, workdir: Path, receivers: ChatReceivers) -> Service:
+def _spawn_chatops(options: ScenarioOptions, workdir: Path, receivers: ChatReceivers) -> Service:
     from local_scenario.emulators import free_port
 
     port = free_port()
@@ -393,10 +395,10 @@ def _start_chatops(options: ScenarioOptions, workdir: Path, receivers: ChatRecei
         "DEMO_TEAMS_WORKFLOW_URL": receivers.teams.url + "/workflows/demo/triggers/manual/paths/invoke",
         "PYTHONUNBUFFERED": "1",
     }
-    return start_gunicorn("chatops", "chatops_service.main:app", env, workdir, port=port)
+    return spawn_gunicorn("chatops", "chatops_service.main:app", env, workdir, port=port)
 
 
-def _start_healer(
+def _spawn_healer(
     options: ScenarioOptions,
     workdir: Path,
     kubeconfig: Path,
@@ -427,4 +429,4 @@ def _start_healer(
         "HEALER_NOTIFY_BACKOFF_SECONDS": "0.2",
         "PYTHONUNBUFFERED": "1",
     }
-    return start_gunicorn("healer", "self_healing_service.main:app", env, workdir)
+    return spawn_gunicorn("healer", "self_healing_service.main:app", env, workdir)

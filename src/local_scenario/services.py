@@ -47,10 +47,8 @@ class Service:
             self.process.wait(timeout=5)
 
 
-def start_gunicorn(
-    name: str, app: str, env: Mapping[str, str], workdir: Path, *, port: int = 0, timeout: float = 30.0
-) -> Service:
-    """`gunicorn APP` on loopback (a free port unless given) with exactly `env`; waits for /healthz."""
+def spawn_gunicorn(name: str, app: str, env: Mapping[str, str], workdir: Path, *, port: int = 0) -> Service:
+    """`gunicorn APP` on loopback (a free port unless given) with exactly `env`, in its own process group."""
     port = port or free_port()
     log_path = workdir / f"{name}.log"
     args = [
@@ -64,16 +62,26 @@ def start_gunicorn(
         process = subprocess.Popen(
             args, stdout=log_file, stderr=subprocess.STDOUT, env=dict(env), cwd=workdir, start_new_session=True
         )
-    service = Service(name, f"http://127.0.0.1:{port}", process, log_path)
+    return Service(name, f"http://127.0.0.1:{port}", process, log_path)
+
+
+def wait_healthy(service: Service, timeout: float = 30.0) -> Service:
+    """Wait for /healthz; on failure stop the service and raise with the tail of its log."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServiceFailed(f"{name} exited during start-up:\n{service.log_tail()}")
+        if service.process.poll() is not None:
+            raise ServiceFailed(f"{service.name} exited during start-up:\n{service.log_tail()}")
         try:
             if requests.get(service.url + "/healthz", timeout=1).status_code == 200:
                 return service
         except requests.RequestException:
             pass
-        time.sleep(0.2)
+        time.sleep(0.1)
     service.stop()
-    raise ServiceFailed(f"{name} did not answer /healthz within {timeout:.0f}s:\n{service.log_tail()}")
+    raise ServiceFailed(f"{service.name} did not answer /healthz within {timeout:.0f}s:\n{service.log_tail()}")
+
+
+def start_gunicorn(
+    name: str, app: str, env: Mapping[str, str], workdir: Path, *, port: int = 0, timeout: float = 30.0
+) -> Service:
+    return wait_healthy(spawn_gunicorn(name, app, env, workdir, port=port), timeout)
