@@ -1,6 +1,6 @@
 -- Feature rows of one training/evaluation window. Shared verbatim by the
 -- BigQuery and the DuckDB feature stores: {table} is the quoted table name,
--- the two ? are the window start (inclusive) and end (exclusive).
+-- the two placeholders are the window start (inclusive) and end (exclusive).
 SELECT
   window_start, window_end, project_id, location, cluster, namespace,
   controller_kind, controller_name,

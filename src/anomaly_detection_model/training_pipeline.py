@@ -142,10 +142,38 @@ def compile_pipeline(path: Path, image: str = DEFAULT_IMAGE) -> Path:
     return path
 
 
+def _import_kfp_local() -> Any:
+    """Import ``kfp.local`` with any ``docker/`` folder on sys.path hidden.
+
+    kfp.local imports the optional ``docker`` package and tolerates only an
+    ImportError; a plain folder named ``docker`` (this repository keeps its
+    Dockerfiles in one) on sys.path would be imported as a namespace package instead
+    and break it.
+    """
+    import importlib
+    import sys
+
+    def shadows(entry: str) -> bool:
+        folder = Path(entry or ".") / "docker"
+        return folder.is_dir() and not (folder / "__init__.py").exists()
+
+    stale = sys.modules.get("docker")
+    if stale is not None and getattr(stale, "__file__", None) is None:
+        del sys.modules["docker"]
+    saved = list(sys.path)
+    try:
+        sys.path[:] = [entry for entry in saved if not shadows(entry)]
+        # the dispatcher is where the docker import happens (on first local execution)
+        importlib.import_module("kfp.local.task_dispatcher")
+        importlib.import_module("kfp.local.pipeline_orchestrator")
+        return importlib.import_module("kfp.local")
+    finally:
+        sys.path[:] = saved
+
+
 def run_local(parameters: dict[str, Any], pipeline_root: Path) -> Any:
     """Run the whole pipeline with kfp.local in this environment (no venv, no installs, offline)."""
-    from kfp import local
-
+    local = _import_kfp_local()
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(pipeline_root))
     return make_pipeline()(**parameters)
 
