@@ -44,9 +44,10 @@ ACTIONS_BLOCK_ID = "selfheal_actions"
 class SlackMessage:
     text: str  # notification and screen-reader fallback; always sent
     blocks: tuple[Block, ...]
+    dicts: tuple[dict[str, Any], ...]  # the blocks as JSON objects, validated once by slack_sdk's to_dict
 
     def block_dicts(self) -> list[dict[str, Any]]:
-        return [block.to_dict() for block in self.blocks]
+        return list(self.dicts)
 
     def payload(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.block_dicts()}
@@ -133,14 +134,17 @@ def build_message(
     blocks fit in :data:`MAX_TOTAL_BLOCK_CHARS`.
     """
     for level in range(3):
-        blocks = _full_blocks(content, ref, actions, timeline, acknowledged_by, level=level)
-        if _blocks_chars(blocks) <= MAX_TOTAL_BLOCK_CHARS:
+        message = _finish(
+            fallback_text(content), _full_blocks(content, ref, actions, timeline, acknowledged_by, level=level)
+        )
+        if message_chars(message) <= MAX_TOTAL_BLOCK_CHARS:
             break
-    return _finish(fallback_text(content), blocks)
+    return message
 
 
-def _blocks_chars(blocks: Sequence[Block]) -> int:
-    return len(json.dumps([b.to_dict() for b in blocks], ensure_ascii=False))
+def message_chars(message: SlackMessage) -> int:
+    """Size of the blocks as Slack counts it, approximately: characters of their JSON."""
+    return len(json.dumps(message.dicts, ensure_ascii=False))
 
 
 def _full_blocks(
@@ -221,6 +225,5 @@ def fallback_text(content: MessageContent) -> str:
 def _finish(text: str, blocks: list[Block]) -> SlackMessage:
     if len(blocks) > MAX_BLOCKS:  # keep the head and the buttons; the middle is the least important
         blocks = blocks[: MAX_BLOCKS - 2] + blocks[-2:]
-    for block in blocks:
-        block.validate_json()
-    return SlackMessage(text=text, blocks=tuple(blocks))
+    dicts = tuple(block.to_dict() for block in blocks)  # to_dict runs each model's validate_json
+    return SlackMessage(text=text, blocks=tuple(blocks), dicts=dicts)
