@@ -385,6 +385,14 @@ def _nodes(
     return out
 
 
+def deployment_advice(source: FleetSource, options: ReportOptions) -> tuple[list[DeploymentAdvice], list[str]]:
+    """Resource advice for ``options.deployments`` over the options' range, and notes."""
+    require(source, ("features",))
+    notes: list[str] = []
+    qp = {"start": options.start, "end": options.end}
+    return _advice(source, options, qp, notes), notes
+
+
 def _advice(
     source: FleetSource, options: ReportOptions, qp: Mapping[str, Any], notes: list[str]
 ) -> list[DeploymentAdvice]:

@@ -21,13 +21,15 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from fleet_insight.analysis import FleetReport, RangeError, ReportOptions, SubjectHealth, build_report
+from fleet_insight.cli_inputs import add_source_arguments, load_deployments, load_json, source_from_args, time_range
 from fleet_insight.health import COMPONENTS, HealthParams
 from fleet_insight.incidents import Recurrence
 from fleet_insight.nodes import parse_node_conditions
 from fleet_insight.resources import advice_rows, kubectl_patch_command, percentile, strategic_merge_patch
-from fleet_insight.schema import TableNames
-from fleet_insight.source import BigQuerySource, DuckDBSource, FleetSource, SourceError
+from fleet_insight.source import SourceError
 from fleet_insight.svg import Series, bar_chart, line_chart, sparkline
 
 SECTIONS = (
@@ -303,10 +305,13 @@ def _advice(r: FleetReport) -> str:
         command = kubectl_patch_command(a)
         if command is None:
             continue
-        patch = json.dumps(strategic_merge_patch(a), indent=2, sort_keys=True)
+        patch = strategic_merge_patch(a)
+        as_json = json.dumps(patch, indent=2, sort_keys=True)
+        as_yaml = yaml.safe_dump(patch, sort_keys=True)
         parts.append(f"<h3>{_e(a.namespace)}/{_e(a.name)}</h3>")
         parts.append(f'<pre class="patch">{_e(command)}</pre>')
-        parts.append(f"<details><summary>Patch as JSON</summary><pre>{_e(patch)}</pre></details>")
+        parts.append(f"<details><summary>Patch as JSON</summary><pre>{_e(as_json)}</pre></details>")
+        parts.append(f"<details><summary>Patch as YAML</summary><pre>{_e(as_yaml)}</pre></details>")
     return "".join(parts)
 
 
@@ -359,99 +364,44 @@ def render_html(r: FleetReport) -> str:
 # --------------------------------------------------------------------------- command line
 
 
-def parse_time(text: str, flag: str) -> datetime:
-    """ISO 8601; a value without a zone is taken as UTC."""
-    try:
-        moment = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise RangeError(f"{flag}: not an ISO 8601 time: {text!r} (e.g. 2026-11-01T00:00:00Z)") from exc
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _load_json(path: str, flag: str) -> Any:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SourceError(f"{flag}: file not found: {path}") from exc
-    except json.JSONDecodeError as exc:
-        raise SourceError(f"{flag}: {path} is not valid JSON: {exc}") from exc
-
-
-def load_deployments(raw: Any) -> list[dict[str, Any]]:
-    """A Deployment, a list of them, or a List/DeploymentList with ``items``."""
-    if isinstance(raw, dict) and isinstance(raw.get("items"), list):
-        raw = raw["items"]
-    elif isinstance(raw, dict):
-        raw = [raw]
-    if not isinstance(raw, list) or not all(isinstance(d, dict) for d in raw):
-        raise SourceError("--deployments: expected a Deployment, a list of Deployments or a List with items")
-    return [d for d in raw if d.get("kind", "Deployment") == "Deployment"]
-
-
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m fleet_insight.report", description="Render a self-contained HTML fleet health report."
     )
-    where = p.add_mutually_exclusive_group()
-    where.add_argument(
-        "--duckdb",
-        metavar="FILE",
-        action="append",
-        help="local DuckDB file with the tables; repeat when they are spread over several files",
-    )
-    where.add_argument("--bigquery-dataset", metavar="PROJECT.DATASET", help="BigQuery dataset with the tables")
-    p.add_argument(
-        "--healing-actions-jsonl",
-        metavar="FILE",
-        help="healing actions as JSON lines (the healer's jsonl: audit sink) instead of a table",
-    )
+    add_source_arguments(p)
     p.add_argument(
         "--healing-only",
         action="store_true",
         help="accept a missing features table: score from healing actions alone, no resource advice",
     )
-    p.add_argument("--start", required=True, help="ISO 8601 start (UTC if no zone)")
-    p.add_argument("--end", required=True, help="ISO 8601 end (UTC if no zone)")
     p.add_argument("--out", required=True, help="HTML file to write")
     p.add_argument("--deployments", metavar="FILE", help="kubectl get deployments -o json (for resource advice)")
     p.add_argument("--node-conditions", metavar="FILE", help="JSON list of {node, condition, status, since}")
     p.add_argument("--recur-hours", type=float, default=6.0, help="came back within this many hours (default 6)")
     p.add_argument("--bucket-minutes", type=int, help="time bucket of the charts (default: automatic)")
-    p.add_argument("--features-table", default="features")
-    p.add_argument("--anomaly-scores-table", default="anomaly_scores")
-    p.add_argument("--healing-actions-table", default="healing_actions")
     return p
-
-
-def _source(args: argparse.Namespace, tables: TableNames) -> FleetSource:
-    if args.bigquery_dataset:
-        if args.healing_actions_jsonl:
-            raise SourceError("--healing-actions-jsonl works with local files only, not with --bigquery-dataset")
-        return BigQuerySource(args.bigquery_dataset, tables)
-    if not args.duckdb and not args.healing_actions_jsonl:
-        raise SourceError("give --duckdb FILE (and/or --healing-actions-jsonl FILE) or --bigquery-dataset")
-    jsonl = {"healing_actions": args.healing_actions_jsonl} if args.healing_actions_jsonl else None
-    return DuckDBSource(args.duckdb or (), tables, jsonl=jsonl)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        start, end = parse_time(args.start, "--start"), parse_time(args.end, "--end")
+        start, end = time_range(args)
         options = ReportOptions(
             start=start,
             end=end,
             bucket_seconds=args.bucket_minutes * 60 if args.bucket_minutes is not None else None,
             params=HealthParams(recur_hours=args.recur_hours),
             require_features=not args.healing_only,
-            deployments=load_deployments(_load_json(args.deployments, "--deployments")) if args.deployments else (),
-            node_conditions=parse_node_conditions(_load_json(args.node_conditions, "--node-conditions"))
+            deployments=load_deployments(load_json(args.deployments, "--deployments")) if args.deployments else (),
+            node_conditions=parse_node_conditions(load_json(args.node_conditions, "--node-conditions"))
             if args.node_conditions
             else (),
         )
-        tables = TableNames(args.features_table, args.anomaly_scores_table, args.healing_actions_table)
-        source = _source(args, tables)
-        report = build_report(source, options)
+        source = source_from_args(args)
+        try:
+            report = build_report(source, options)
+        finally:
+            source.close()
         out = Path(args.out)
         try:
             out.write_text(render_html(report), encoding="utf-8")

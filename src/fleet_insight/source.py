@@ -45,6 +45,10 @@ class FleetSource(Protocol):
         """A short human-readable name of the source for the report header."""
         ...
 
+    def close(self) -> None:
+        """Release the connection."""
+        ...
+
 
 def require(source: FleetSource, tables: Sequence[str]) -> None:
     """Raise :class:`SourceError` naming every missing table/column among ``tables``."""
@@ -207,6 +211,11 @@ class BigQuerySource:
 
     def describe(self) -> str:
         return f"BigQuery {self.dataset}"
+
+    def close(self) -> None:
+        close = getattr(self._client, "close", None)
+        if callable(close):
+            close()
 
     def render(self, sql: str) -> str:
         names = {k: f"`{self.dataset}.{v}`" for k, v in self.tables.as_dict().items()}
