@@ -22,7 +22,7 @@ from flask import Flask, Response, g, jsonify, request
 from chatops_service.chat_control import ChatControl
 from chatops_service.healer_client import GoogleIdTokenSource, HealerClient, TokenSource
 from chatops_service.notifier import Notifier
-from chatops_service.oidc import AuthError, CertificateCache, IdTokenVerifier
+from chatops_service.oidc import AuthError, CertificateCache, IdTokenVerifier, VerifierUnavailable
 from chatops_service.settings import Settings
 from chatops_service.slack_handlers import Reply, SlackHandlers
 from chatops_service.slack_security import ChatAuthorizer, SlackRequestGuard
@@ -115,6 +115,9 @@ def _add_notify(
             except AuthError as exc:
                 log.warning("refused /notify caller", extra={"json_fields": {"reason": str(exc)}})
                 return jsonify({"error": str(exc)}), 401
+            except VerifierUnavailable as exc:
+                log.error("cannot verify /notify callers", extra={"json_fields": {"reason": str(exc)}})
+                return jsonify({"error": f"{exc}; retry later"}), 503
         data = request.get_json(silent=True)
         if data is None:
             return jsonify({"error": "expected a JSON body (Content-Type: application/json)"}), 400

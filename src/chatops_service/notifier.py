@@ -18,6 +18,7 @@ The caller answers 5xx when any destination failed, so nothing is dropped silent
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -124,7 +125,13 @@ class Notifier:
 
     def _deliver_once(self, n: Notification, dest: Destination) -> DeliveryRecord:
         key = f"notify:{n.notification_id}:{dest.name}"
-        if not self._state.claim(key, DEDUPE_TTL_SECONDS):
+        try:
+            claimed = self._state.claim(key, DEDUPE_TTL_SECONDS)
+        except Exception as exc:  # the state store is down: do not risk a double post, ask for a retry
+            record = DeliveryRecord(dest.name, dest.kind, "failed", error=f"state store unavailable: {exc}")
+            self._log(n, record)
+            return record
+        if not claimed:
             record = DeliveryRecord(dest.name, dest.kind, "duplicate")
         else:
             try:
@@ -133,7 +140,8 @@ class Notifier:
                 log.exception("delivery raised", extra={"json_fields": {"destination": dest.name}})
                 record = DeliveryRecord(dest.name, dest.kind, "failed", error=f"{type(exc).__name__}: {exc}")
             if record.failed:
-                self._state.release(key)
+                with contextlib.suppress(Exception):  # an expired claim is released anyway
+                    self._state.release(key)
         self._log(n, record)
         return record
 

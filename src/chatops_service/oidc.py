@@ -27,6 +27,10 @@ class AuthError(Exception):
     """The caller is not who it must be; the message says which check failed (safe to return)."""
 
 
+class VerifierUnavailable(Exception):
+    """Google's signing certificates cannot be fetched: not the caller's fault, so answer 503."""
+
+
 class CertificateCache:
     def __init__(self, url: str, timeout: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
         self._url = url
@@ -44,9 +48,9 @@ class CertificateCache:
                     resp.raise_for_status()
                     data = resp.json()
                 except (requests.RequestException, ValueError) as exc:
-                    raise AuthError(f"cannot fetch the token signing certificates: {exc}") from exc
+                    raise VerifierUnavailable(f"cannot fetch the token signing certificates: {exc}") from exc
                 if not isinstance(data, dict) or not data:
-                    raise AuthError("the token signing certificates are not a {key id: certificate} object")
+                    raise VerifierUnavailable("the token signing certificates are not a {key id: certificate} object")
                 self._certs = {str(k): str(v) for k, v in data.items()}
                 match = re.search(r"max-age=(\d+)", resp.headers.get("Cache-Control", ""))
                 self._expires = self._clock() + (float(match.group(1)) if match else DEFAULT_CACHE_SECONDS)

@@ -63,3 +63,11 @@ def test_route_groups_select_what_an_instance_serves(make_harness, load, sign) -
     assert private.client.get("/teams/actions/abc").status_code == 404
     assert private.notify(load(DATA_ACTED)).status_code == 200
     assert private.client.get("/healthz").get_json() == {"ok": True, "routes": "notify"}
+
+
+def test_unreachable_certificate_endpoint_is_503_not_401(make_harness, load, unreachable_url) -> None:
+    harness = make_harness(CHATOPS_OIDC_CERTS_URL=unreachable_url)
+    resp = harness.notify(load(DATA_ACTED))
+    assert resp.status_code == 503  # the healer retries; its token was not judged
+    assert "certificates" in resp.get_json()["error"]
+    assert harness.chat.requests == []
