@@ -294,10 +294,17 @@ def test_secrets_come_only_from_secret_manager_references(tf: Any) -> None:
     }
     plain = set(root.locals()["chatops_env"]) | set(root.locals()["healer_env"])
     assert not plain & secret_names
-    mounted = root.locals()["chatops_secret_env"]
-    assert set(mounted) == secret_names
-    for name, ref in mounted.items():
-        assert tf.expr(ref["secret"]).startswith("module.secrets.secret_ids["), name
+    names = tf.expr(root.locals()["chatops_secret_names"])
+    for always in ("SLACK_SIGNING_SECRET", "CHATOPS_LINK_SIGNING_KEY"):
+        assert f"{always} = " in names
+    assert "for env, suffix in var.chatops_destination_secrets" in names
+    destinations = root.variables()["chatops_destination_secrets"]["default"]
+    assert set(destinations) | {"SLACK_SIGNING_SECRET", "CHATOPS_LINK_SIGNING_KEY"} == secret_names
+    mounted = tf.expr(root.locals()["chatops_secret_env"])
+    assert mounted == "{for env, secret in local.chatops_secret_names : env => {secret = module.secrets.secret_ids[secret]}}"
+    for service in ("chatops_notify", "chat_interactions"):
+        assert tf.expr(root.module_call(service)["secret_env"]) == "local.chatops_secret_env"
+    assert "secret_env" not in root.module_call("healer")
     run = tf.module("cloud_run_service")
     text = (run.path / "main.tf").read_text(encoding="utf-8")
     assert "secret_key_ref {" in text

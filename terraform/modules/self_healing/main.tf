@@ -31,13 +31,14 @@ locals {
     chat_interactions = "serviceAccount:${google_service_account.chat_interactions.email}"
   }
 
-  secret_ids = {
-    slack_signing_secret = "${var.name_prefix}-slack-signing-secret"
-    slack_bot_token      = "${var.name_prefix}-slack-bot-token"
-    slack_webhook_url    = "${var.name_prefix}-slack-webhook-url"
-    teams_workflow_url   = "${var.name_prefix}-teams-workflow-url"
-    link_signing_key     = "${var.name_prefix}-chatops-link-signing-key"
-  }
+  # Secrets ChatOps always needs, plus one per chat destination the routing file names.
+  chatops_secret_names = merge(
+    {
+      SLACK_SIGNING_SECRET     = "${var.name_prefix}-slack-signing-secret"
+      CHATOPS_LINK_SIGNING_KEY = "${var.name_prefix}-chatops-link-signing-key"
+    },
+    { for env, suffix in var.chatops_destination_secrets : env => "${var.name_prefix}-${suffix}" },
+  )
 
   chatops_database = var.manage_chatops_database ? module.chatops_database[0].name : var.chatops_firestore_database
 
@@ -73,11 +74,7 @@ locals {
   # URL or bot token, and ChatOps resolves all of them at start-up whatever routes it
   # serves, so both ChatOps services mount the same secrets.
   chatops_secret_env = {
-    SLACK_SIGNING_SECRET     = { secret = module.secrets.secret_ids[local.secret_ids.slack_signing_secret] }
-    SLACK_BOT_TOKEN          = { secret = module.secrets.secret_ids[local.secret_ids.slack_bot_token] }
-    SLACK_WEBHOOK_URL        = { secret = module.secrets.secret_ids[local.secret_ids.slack_webhook_url] }
-    TEAMS_WORKFLOW_URL       = { secret = module.secrets.secret_ids[local.secret_ids.teams_workflow_url] }
-    CHATOPS_LINK_SIGNING_KEY = { secret = module.secrets.secret_ids[local.secret_ids.link_signing_key] }
+    for env, secret in local.chatops_secret_names : env => { secret = module.secrets.secret_ids[secret] }
   }
 }
 
@@ -253,13 +250,13 @@ module "secrets" {
   source = "../secrets"
 
   project_id   = var.project_id
-  secret_ids   = values(local.secret_ids)
+  secret_ids   = values(local.chatops_secret_names)
   kms_key_name = var.cmek.secrets
   labels       = local.labels
 
   accessors = {
-    chatops_notify    = { member = local.members.chatops_notify, secret_ids = values(local.secret_ids) }
-    chat_interactions = { member = local.members.chat_interactions, secret_ids = values(local.secret_ids) }
+    chatops_notify    = { member = local.members.chatops_notify, secret_ids = values(local.chatops_secret_names) }
+    chat_interactions = { member = local.members.chat_interactions, secret_ids = values(local.chatops_secret_names) }
   }
 }
 

@@ -39,8 +39,8 @@ output "alert_policy_ids" {
 }
 
 output "secret_ids" {
-  description = "Secret ids whose values must be added out of band before the first deploy."
-  value       = values(local.secret_ids)
+  description = "Environment variable => secret id whose value must be added out of band before the first deploy."
+  value       = local.chatops_secret_names
 }
 
 output "healing_actions_table" {

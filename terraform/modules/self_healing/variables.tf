@@ -81,6 +81,24 @@ variable "chatops_routing_file" {
   }
 }
 
+variable "chatops_destination_secrets" {
+  type        = map(string)
+  description = "Environment variable => secret name suffix for the chat destinations the routing file names (its bot_token_env, webhook_url_env and workflow_url_env). Each becomes a secret <name_prefix>-<suffix> mounted into both ChatOps services."
+  default = {
+    SLACK_BOT_TOKEN    = "slack-bot-token"
+    SLACK_WEBHOOK_URL  = "slack-webhook-url"
+    TEAMS_WORKFLOW_URL = "teams-workflow-url"
+  }
+
+  validation {
+    condition = alltrue([
+      for env, suffix in var.chatops_destination_secrets :
+      can(regex("^[A-Z][A-Z0-9_]*$", env)) && can(regex("^[a-z0-9-]+$", suffix)) && !contains(["SLACK_SIGNING_SECRET", "CHATOPS_LINK_SIGNING_KEY"], env)
+    ])
+    error_message = "Keys must be UPPER_SNAKE environment variable names (not SLACK_SIGNING_SECRET or CHATOPS_LINK_SIGNING_KEY, which are always mounted) and values lowercase dashed suffixes."
+  }
+}
+
 variable "health_check_path" {
   type        = string
   description = "Health route every service answers (startup and liveness probes)."
