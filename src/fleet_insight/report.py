@@ -29,7 +29,7 @@ from fleet_insight.health import COMPONENTS, HealthParams
 from fleet_insight.incidents import Recurrence
 from fleet_insight.nodes import parse_node_conditions
 from fleet_insight.resources import advice_rows, kubectl_patch_command, percentile, strategic_merge_patch
-from fleet_insight.source import SourceError
+from fleet_insight.source import DuckDBSource, SourceError
 from fleet_insight.svg import Series, bar_chart, line_chart, sparkline
 
 SECTIONS = (
@@ -362,6 +362,38 @@ def render_html(r: FleetReport) -> str:
 
 
 # --------------------------------------------------------------------------- command line
+
+
+def write_report(
+    out: str | Path,
+    start: datetime,
+    end: datetime,
+    duckdb_files: Sequence[str | Path] = (),
+    healing_actions_jsonl: str | Path | None = None,
+    deployments: Sequence[dict[str, Any]] = (),
+    node_conditions: Any = None,
+    healing_only: bool = False,
+) -> FleetReport:
+    """Build and write the report from local files in one call (for the local demo).
+
+    ``node_conditions``: a list of ``{node, condition, status, since}`` or a NodeList.
+    Raises :class:`SourceError` / ``ValueError`` with a clear message on bad input.
+    """
+    jsonl = {"healing_actions": healing_actions_jsonl} if healing_actions_jsonl else None
+    options = ReportOptions(
+        start=start,
+        end=end,
+        deployments=deployments,
+        node_conditions=parse_node_conditions(node_conditions) if node_conditions is not None else (),
+        require_features=not healing_only,
+    )
+    source = DuckDBSource(duckdb_files, jsonl=jsonl)
+    try:
+        report = build_report(source, options)
+    finally:
+        source.close()
+    Path(out).write_text(render_html(report), encoding="utf-8")
+    return report
 
 
 def _parser() -> argparse.ArgumentParser:

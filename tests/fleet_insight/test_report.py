@@ -309,3 +309,22 @@ def test_healing_only_report_from_json_lines(
     assert main([*args, "--healing-only", "--healing-actions-jsonl", str(empty)]) == 0
     assert main(["--start", "2026-11-01", "--end", "2026-11-02", "--out", str(tmp_path / "x.html")]) == 1
     assert "give --duckdb FILE" in capsys.readouterr().err
+
+
+def test_write_report_for_the_local_demo(tmp_path: Path, history: SyntheticHistory) -> None:
+    from fleet_insight.report import write_report
+
+    audit = tmp_path / "audit.jsonl"
+    _write_jsonl(audit, history.healing_actions)
+    out = tmp_path / "fleet.html"
+    report = write_report(
+        out,
+        history.start,
+        history.end,
+        healing_actions_jsonl=audit,
+        node_conditions=history.node_conditions,
+        healing_only=True,
+    )
+    assert len(report.incidents) == len({r["incident_id"] for r in history.healing_actions})
+    assert {n.name for n in report.nodes} == {"gke-demo-pool-1-a1b2", "gke-demo-pool-1-c3d4"}
+    assert 'id="resource-advice"' in out.read_text(encoding="utf-8")
