@@ -97,3 +97,27 @@ def test_check_script_reports_a_missing_section(tmp_path: Path, fleet_db: Path, 
     dom, console = _dump_dom(page, tmp_path / "profile")
     assert console == []
     assert 'data-report-check="missing:recurring"' in dom
+
+
+def test_hostile_names_render_as_text(tmp_path: Path) -> None:
+    """Names with markup from the cluster neither run nor get blocked: they are plain text."""
+    from fleet_insight.synthetic import WorkloadSpec, generate_history, write_duckdb
+
+    from .conftest import START
+
+    hostile = "<script>document.title='pwned'</script>"
+    history = generate_history(START, hours=2, fleet=(WorkloadSpec(hostile, 'x"><img src=x onerror=1>', "flapping"),))
+    db = tmp_path / "hostile.duckdb"
+    write_duckdb(db, history)
+    source = DuckDBSource(db)
+    try:
+        html = render_html(build_report(source, ReportOptions(history.start, history.end)))
+    finally:
+        source.close()
+    page = tmp_path / "hostile.html"
+    page.write_text(html, encoding="utf-8")
+    dom, console = _dump_dom(page, tmp_path / "profile")
+    assert console == []  # an injected script or image would show up as a policy violation here
+    assert 'data-report-check="ok"' in dom
+    assert "pwned" not in dom.split("<body", 1)[0]  # the title was not rewritten
+    assert "&lt;script&gt;document.title" in dom
