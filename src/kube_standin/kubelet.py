@@ -1,0 +1,280 @@
+"""Scheduler, node lifecycle and kubelet: node taints, placement, and pod and container status."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+
+from kube_standin.clock import rfc3339
+from kube_standin.controller_base import (
+    ContainerRuntime,
+    ControllerBase,
+    Obj,
+    PodRuntime,
+    container_limit,
+    is_active,
+    node_is_ready,
+)
+from kube_standin.faults import CRASH_OOM
+from kube_standin.objects import pod_qos_class
+from kube_standin.store import clone
+
+
+class Kubelet(ControllerBase):
+    # ------------------------------------------------------------------ nodes
+    def _sync_node(self, node: Obj) -> None:
+        spec = node.get("spec", {})
+        wanted: list[Obj] = [
+            t
+            for t in spec.get("taints") or []
+            if t.get("key") not in ("node.kubernetes.io/unschedulable", "node.kubernetes.io/not-ready")
+        ]
+        if spec.get("unschedulable"):
+            wanted.append({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"})
+        if not node_is_ready(node):
+            wanted.append({"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"})
+        if (spec.get("taints") or []) != wanted:
+            updated = clone(node)
+            if wanted:
+                updated["spec"]["taints"] = wanted
+            else:
+                updated["spec"].pop("taints", None)
+            self.store.put("nodes", updated)
+
+    def _pick_node(self) -> Obj | None:
+        """The schedulable Ready node with the fewest active pods (ties by name)."""
+        nodes = [n for n in self.store.select("nodes") if not n["spec"].get("unschedulable") and node_is_ready(n)]
+        if not nodes:
+            return None
+        chosen = min(nodes, key=lambda n: (self._node_load.get(n["metadata"]["name"], 0), n["metadata"]["name"]))
+        name = chosen["metadata"]["name"]
+        self._node_load[name] = self._node_load.get(name, 0) + 1
+        return chosen
+
+    # ------------------------------------------------------------------ pods (scheduler + kubelet)
+    def _sync_pod(self, pod: Obj, now: float) -> None:
+        if not is_active(pod):
+            return
+        meta = pod["metadata"]
+        uid = meta["uid"]
+        node_name = pod["spec"].get("nodeName")
+        runtime = self.runtime.get(uid)
+        if runtime is None and node_name:
+            runtime = self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now), pod_ip=_pod_ip(uid))
+        if not node_name:
+            node = self._pick_node()
+            if node is None:
+                self._mark_unschedulable(pod, now)
+                return
+            updated = clone(pod)
+            updated["spec"]["nodeName"] = node["metadata"]["name"]
+            self.store.put("pods", updated)
+            self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now), pod_ip=_pod_ip(uid))
+            self.events.record(
+                updated,
+                "Normal",
+                "Scheduled",
+                f"Successfully assigned {meta['namespace']}/{meta['name']} to {node['metadata']['name']}",
+                "default-scheduler",
+            )
+            return
+        assert runtime is not None
+        node = self.store.get("nodes", "", node_name)
+        status = self._pod_status(pod, runtime, node, now)
+        if pod.get("status") != status:
+            updated = clone(pod)
+            updated["status"] = status
+            self.store.put("pods", updated)
+
+    def _mark_unschedulable(self, pod: Obj, now: float) -> None:
+        total = len(self.store.select("nodes"))
+        message = (
+            f"0/{total} nodes are available: {total} node(s) were unschedulable or not ready. "
+            "preemption: 0/{total} nodes are available."
+        ).replace("{total}", str(total))
+        old = {c["type"]: c for c in pod.get("status", {}).get("conditions") or []}.get("PodScheduled")
+        condition = {
+            "type": "PodScheduled",
+            "status": "False",
+            "reason": "Unschedulable",
+            "message": message,
+            "lastProbeTime": None,
+            "lastTransitionTime": old["lastTransitionTime"] if old else rfc3339(now),
+        }
+        status = {"phase": "Pending", "conditions": [condition], "qosClass": pod_qos_class(pod["spec"])}
+        if pod.get("status") != status:
+            updated = clone(pod)
+            updated["status"] = status
+            self.store.put("pods", updated)
+
+    def memory_need(self, pod: Obj, container: str) -> float | None:
+        dep = self.owning_deployment(pod)
+        if dep is None:
+            return None
+        return self.faults.memory_need.get((pod["metadata"]["namespace"], dep["metadata"]["name"], container))
+
+    def restart_count(self, runtime: ContainerRuntime, now: float) -> int:
+        if runtime.crash_reason is None:
+            return runtime.restarts_before
+        cycles = int((now - runtime.crash_since) / self.settings.crash_restart_interval_seconds)
+        return runtime.restarts_before + 1 + cycles
+
+    def _pod_status(self, pod: Obj, runtime: PodRuntime, node: Obj | None, now: float) -> Obj:
+        meta = pod["metadata"]
+        node_ready = node_is_ready(node)
+        statuses: list[Obj] = []
+        unready: list[str] = []
+        for container in pod["spec"].get("containers") or []:
+            name = container["name"]
+            ctr = runtime.containers.get(name)
+            if ctr is None:
+                ctr = runtime.containers[name] = ContainerRuntime(started_at=runtime.scheduled_at)
+            reason = self.faults.crash_reason(
+                meta["uid"],
+                name,
+                str(container.get("image", "")),
+                container_limit(container, "memory"),
+                self.memory_need(pod, name),
+            )
+            statuses.append(self._container_status(pod, container, ctr, reason, now))
+            if not statuses[-1]["ready"]:
+                unready.append(name)
+        containers_ready = not unready
+        pod_ready = containers_ready and node_ready
+        started = rfc3339(runtime.scheduled_at)
+        old = {c["type"]: c for c in pod.get("status", {}).get("conditions") or []}
+
+        def condition(kind: str, ok: bool, reason: str | None = None, message: str | None = None) -> Obj:
+            value = "True" if ok else "False"
+            previous = old.get(kind)
+            stamp = previous["lastTransitionTime"] if previous and previous.get("status") == value else rfc3339(now)
+            body: Obj = {"type": kind, "status": value, "lastProbeTime": None, "lastTransitionTime": stamp}
+            if not ok and reason:
+                body["reason"], body["message"] = reason, message
+            return body
+
+        not_ready_message = f"containers with unready status: [{' '.join(unready)}]"
+        conditions = [
+            condition("PodReadyToStartContainers", True),
+            condition("Initialized", True),
+            condition(
+                "Ready",
+                pod_ready,
+                "ContainersNotReady" if not containers_ready else "NodeNotReady",
+                not_ready_message if not containers_ready else f"node {node_name(node)} is not ready",
+            ),
+            condition("ContainersReady", containers_ready, "ContainersNotReady", not_ready_message),
+            condition("PodScheduled", True),
+        ]
+        node_ip = _node_ip(node)
+        return {
+            "phase": "Running",
+            "conditions": conditions,
+            "hostIP": node_ip,
+            "hostIPs": [{"ip": node_ip}],
+            "podIP": runtime.pod_ip,
+            "podIPs": [{"ip": runtime.pod_ip}],
+            "startTime": started,
+            "containerStatuses": statuses,
+            "qosClass": pod_qos_class(pod["spec"]),
+        }
+
+    def _container_status(self, pod: Obj, container: Obj, ctr: ContainerRuntime, reason: str | None, now: float) -> Obj:
+        name = container["name"]
+        image = str(container.get("image", ""))
+        if reason is not None and ctr.crash_reason is None:
+            ctr.crash_reason, ctr.crash_since = reason, now
+        elif reason is not None and reason != ctr.crash_reason:
+            ctr.restarts_before = self.restart_count(ctr, now)
+            ctr.crash_reason, ctr.crash_since = reason, now
+        elif reason is None and ctr.crash_reason is not None:
+            restarts = self.restart_count(ctr, now)
+            ctr.last_termination = self._terminated(ctr, now, restarts)
+            ctr.restarts_before, ctr.crash_reason, ctr.started_at = restarts, None, now
+        restarts = self.restart_count(ctr, now)
+        status: Obj = {
+            "name": name,
+            "image": image,
+            "imageID": _image_id(image),
+            "containerID": _container_id(pod["metadata"]["uid"], name, restarts),
+            "restartCount": restarts,
+        }
+        if ctr.crash_reason is not None:
+            backoff = min(300, 10 * 2 ** max(0, restarts - 1))
+            status.update(
+                ready=False,
+                started=False,
+                state={
+                    "waiting": {
+                        "reason": "CrashLoopBackOff",
+                        "message": f"back-off {backoff}s restarting failed container={name} "
+                        f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}({pod['metadata']['uid']})",
+                    }
+                },
+                lastState={"terminated": self._terminated(ctr, now, restarts)},
+            )
+            if restarts > ctr.noted_restarts:
+                ctr.noted_restarts = restarts
+                self._note_backoff(pod, name)
+            self._due(ctr.crash_since + (restarts - ctr.restarts_before) * self.settings.crash_restart_interval_seconds)
+        else:
+            ready_at = ctr.started_at + self.settings.ready_delay_seconds
+            ready = now >= ready_at
+            if not ready:
+                self._due(ready_at)
+            status.update(
+                ready=ready,
+                started=True,
+                state={"running": {"startedAt": rfc3339(ctr.started_at)}},
+                lastState={"terminated": ctr.last_termination} if ctr.last_termination else {},
+            )
+        return status
+
+    def _terminated(self, ctr: ContainerRuntime, now: float, restarts: int) -> Obj:
+        interval = self.settings.crash_restart_interval_seconds
+        finished = ctr.crash_since + max(0, restarts - ctr.restarts_before - 1) * interval
+        finished = min(finished, now)
+        oom = ctr.crash_reason == CRASH_OOM
+        return {
+            "exitCode": 137 if oom else 1,
+            "reason": "OOMKilled" if oom else "Error",
+            "startedAt": rfc3339(max(ctr.started_at, finished - interval / 2)),
+            "finishedAt": rfc3339(finished),
+            "containerID": "containerd://" + hashlib.sha256(f"{finished}".encode()).hexdigest(),
+        }
+
+    def _note_backoff(self, pod: Obj, container: str) -> None:
+        self.events.record(
+            pod,
+            "Warning",
+            "BackOff",
+            f"Back-off restarting failed container {container} in pod "
+            f"{pod['metadata']['name']}_{pod['metadata']['namespace']}({pod['metadata']['uid']})",
+            "kubelet",
+        )
+
+
+def _pod_ip(uid: str) -> str:
+    digest = hashlib.sha256(uid.encode()).digest()
+    return f"10.{100 + digest[0] % 20}.{digest[1]}.{2 + digest[2] % 250}"
+
+
+@functools.lru_cache(maxsize=1024)
+def _image_id(image: str) -> str:
+    return f"{image.split(':')[0]}@sha256:{hashlib.sha256(image.encode()).hexdigest()}"
+
+
+@functools.lru_cache(maxsize=8192)
+def _container_id(pod_uid: str, container: str, restarts: int) -> str:
+    return "containerd://" + hashlib.sha256(f"{pod_uid}/{container}/{restarts}".encode()).hexdigest()
+
+
+def node_name(node: Obj | None) -> str:
+    return node["metadata"]["name"] if node else ""
+
+
+def _node_ip(node: Obj | None) -> str:
+    for address in (node or {}).get("status", {}).get("addresses") or []:
+        if address.get("type") == "InternalIP":
+            return str(address.get("address"))
+    return "10.128.0.2"
