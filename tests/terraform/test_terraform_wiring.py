@@ -301,7 +301,10 @@ def test_secrets_come_only_from_secret_manager_references(tf: Any) -> None:
     destinations = root.variables()["chatops_destination_secrets"]["default"]
     assert set(destinations) | {"SLACK_SIGNING_SECRET", "CHATOPS_LINK_SIGNING_KEY"} == secret_names
     mounted = tf.expr(root.locals()["chatops_secret_env"])
-    assert mounted == "{for env, secret in local.chatops_secret_names : env => {secret = module.secrets.secret_ids[secret]}}"
+    assert (
+        mounted
+        == "{for env, secret in local.chatops_secret_names : env => {secret = module.secrets.secret_ids[secret]}}"
+    )
     for service in ("chatops_notify", "chat_interactions"):
         assert tf.expr(root.module_call(service)["secret_env"]) == "local.chatops_secret_env"
     assert "secret_env" not in root.module_call("healer")
