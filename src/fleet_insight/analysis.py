@@ -41,7 +41,7 @@ SELECT
   cluster, namespace, COALESCE(controller_kind, 'Deployment') AS controller_kind, controller_name,
   DIV(UNIX_SECONDS(window_end) - 1 - UNIX_SECONDS(@start), @bucket_s) AS bucket,
   COUNT(*) AS windows,
-  SUM(CASE WHEN COALESCE(pod_count, 0) > 0 AND COALESCE(restart_delta, 0) = 0
+  SUM(CASE WHEN COALESCE(pod_count, 1) > 0 AND COALESCE(restart_delta, 0) = 0
             AND COALESCE(oom_killed_count, 0) = 0 THEN 1 ELSE 0 END) AS ready_windows,
   SUM(COALESCE(restart_delta, 0)) AS restarts,
   SUM(COALESCE(oom_killed_count, 0)) AS ooms,
