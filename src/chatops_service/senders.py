@@ -98,7 +98,9 @@ class SlackBotSender:
         thread_ts: str = "",
         broadcast: bool = False,
     ) -> Attempt:
-        args: dict[str, Any] = {"channel": channel, "text": text, "blocks": blocks}
+        args: dict[str, Any] = {"channel": channel, "text": text}
+        if blocks:
+            args["blocks"] = blocks
         if thread_ts:
             args["thread_ts"] = thread_ts
             if broadcast:

@@ -145,3 +145,34 @@ def test_teams_card_sheds_optional_content_to_fit(load) -> None:
     assert card["body"][0]["text"].startswith("[CRITICAL]")
     with pytest.raises(CardTooLargeError):
         build_card_payload(content, [], max_bytes=500)
+
+
+# Adaptive Card 1.4 property values used by the card (from the schema's enumerations).
+_CARD_ENUMS = {
+    "color": {"Default", "Dark", "Light", "Accent", "Good", "Warning", "Attention"},
+    "size": {"Default", "Small", "Medium", "Large", "ExtraLarge"},
+    "weight": {"Default", "Lighter", "Bolder"},
+    "spacing": {"None", "Small", "Default", "Medium", "Large", "ExtraLarge", "Padding"},
+}
+_CARD_KEYS = {
+    "TextBlock": {"type", "text", "wrap", "color", "size", "weight", "spacing", "isSubtle"},
+    "FactSet": {"type", "facts"},
+}
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_teams_card_uses_only_known_adaptive_card_elements(load, outcome: str) -> None:
+    n = _notification(load, outcome=outcome)
+    links = [CardLink(a, f"https://chatops.example.com/teams/actions/{a}") for a in ("acknowledge", "undo")]
+    card = build_card_payload(describe(n), links)["attachments"][0]["content"]
+    assert set(card) == {"$schema", "type", "version", "msteams", "body", "actions"}
+    for element in card["body"]:
+        assert set(element) <= _CARD_KEYS[element["type"]]
+        for key, allowed in _CARD_ENUMS.items():
+            if key in element:
+                assert element[key] in allowed
+        if element["type"] == "TextBlock":
+            assert element["text"] and element["wrap"] is True
+        else:
+            assert all(set(f) == {"title", "value"} and f["value"] for f in element["facts"])
+    assert all(set(a) == {"type", "title", "url"} and a["url"].startswith("https://") for a in card["actions"])

@@ -135,6 +135,7 @@ def test_silence_click_calls_the_healer_once_and_is_announced_in_the_thread(harn
 
     announcement = harness.chat.posts("chat.postMessage")[-1]
     assert announcement["thread_ts"] == parent_ts
+    assert "blocks" not in announcement  # a plain text reply: Slack refuses an empty blocks list
     assert "<@U0SRE0001> silenced prod-gke/shop/checkout for 1h" in announcement["text"]
 
 
