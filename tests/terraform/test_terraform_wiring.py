@@ -360,3 +360,20 @@ def test_healer_answers_within_the_push_deadline(tf: Any) -> None:
     deadline = tf.module("push_delivery").variables()["ack_deadline_seconds"]["default"]
     assert healer["request_timeout_seconds"] <= deadline
     assert "ack_deadline_seconds" not in tf.module("self_healing").module_call("push_delivery")
+
+
+def test_terraform_and_the_local_evaluator_accept_the_same_rules(tf: Any) -> None:
+    from local_scenario.alert_rules import COMPARISONS, SEVERITIES, load_rules
+
+    conditions = " ".join(v["condition"] for v in tf.module("alerting").variables()["alert_rules_file"]["validation"])
+    for value in (*SEVERITIES, *COMPARISONS):
+        assert f'"{value}"' in conditions, f"Terraform does not accept {value}"
+    local_rules = {r.name: r for r in load_rules(ALERT_RULES)}
+    assert set(local_rules) == {r["name"] for r in _rules()}
+    for rule in _rules():
+        local = local_rules[rule["name"]]
+        assert (local.metric_type, local.comparison, local.threshold) == (
+            rule["metric_type"],
+            rule["comparison"],
+            rule["threshold"],
+        )
