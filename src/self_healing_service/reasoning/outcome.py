@@ -146,6 +146,33 @@ class ReasoningOutcome:
             )
         return record
 
+    def decision_fields(self) -> dict[str, Any]:
+        """Fields for the notification contract's ``DecisionInfo`` (the healer adds outcome, step and times).
+
+        ``parameters`` stays flat (ChatOps prints it as ``key=value``); the full record is ``to_record()``.
+        """
+        if self.plan:
+            return {
+                "action": self.plan.steps[0].action,
+                "reason": f"reasoner_{self.disposition}",
+                "detail": self.chat_detail(),
+                "parameters": {
+                    "source": "reasoner",
+                    "confidence": round(self.plan.confidence, 2),
+                    "model": self.plan.model,
+                    "plan": "; ".join(step.describe() for step in self.plan.steps),
+                },
+                "needs_human": self.disposition is Disposition.HOLD_FOR_APPROVAL,
+            }
+        assert self.fallback is not None
+        return {
+            "action": "",
+            "reason": f"reasoner_{self.fallback.reason}",
+            "detail": self.chat_detail(),
+            "parameters": {"source": "reasoner", "fallback": str(self.fallback.reason)},
+            "needs_human": False,
+        }
+
     def chat_detail(self) -> str:
         """What the chat message shows: the plan and its explanation, or why the ladder is used."""
         if self.plan:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Reasoner:
         session: requests.Session | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``clock`` drives budgets, cache expiry and the circuit (tests move it by hand)."""
         self.policy = policy
         self._clock = clock
         self._budget = CallBudget(policy.max_calls_per_incident, policy.max_calls_per_hour, clock)
@@ -64,9 +66,9 @@ class Reasoner:
             timeout_seconds=policy.timeout_seconds,
             max_response_bytes=policy.max_response_bytes,
             token_provider=token_provider or google_auth_token_provider(),
-            session=session,
-            clock=clock,
+            session=session,  # its deadline always runs on the real monotonic clock
         )
+        self._calls_lock = threading.Lock()
         self.http_calls = 0  # model calls actually sent, for metrics
 
     def reason(self, ctx: IncidentContext) -> ReasoningOutcome:
@@ -140,7 +142,8 @@ class Reasoner:
                 key,
             )
 
-        self.http_calls += 1
+        with self._calls_lock:
+            self.http_calls += 1
         try:
             answer = self._client.generate(body)
         except VertexBadResponse as exc:

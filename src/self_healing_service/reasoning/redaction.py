@@ -41,13 +41,15 @@ _SECRET_KEY_WORDS = (
     r"client[_-]?secret|credentials?|auth(?:orization)?|session(?:id)?|cookie|signature|dsn|"
     r"connection[_-]?string|conn[_-]?str"
 )
+# Every pattern is anchored at a token start or bounded, so matching stays linear in the input:
+# log lines are attacker-controlled text.
 _KEY_VALUE = re.compile(
-    r"(?i)(?P<key>[\w.-]*(?:" + _SECRET_KEY_WORDS + r")[\w.-]*)"
-    r"(?P<sep>\"?\s*[:=]\s*)"
-    r"(?P<value>\"[^\"]*\"|'[^']*'|[^\s,;&\"']+)"
+    r"(?i)(?<![\w.-])(?P<key>[\w.-]{0,40}?(?:" + _SECRET_KEY_WORDS + r")[\w.-]{0,40}?)"
+    r"(?P<sep>\"?\s{0,3}[:=]\s{0,3})"
+    r"(?P<value>\"[^\"]{0,2000}\"|'[^']{0,2000}'|[^\s,;&\"']{1,2000})"
 )
 _CLI_CREDENTIALS = re.compile(r"(?i)(\s(?:-u|--user|--password|--pass)[\s=]+)\S+")
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/@:]*:[^\s/@]*@")
+_URL_USERINFO = re.compile(r"(?i)(?<![a-z0-9+.-])([a-z][a-z0-9+.-]{0,30}://)[^\s/@:]{0,256}:[^\s/@]{0,256}@")
 _CONNECTION_STRING = re.compile(
     r"(?i)\b(?:postgres(?:ql)?|mysql|mariadb|mongodb(?:\+srv)?|redis|rediss|amqps?|mssql|sqlserver|jdbc:[a-z]+)"
     r"://[^\s\"']+"
@@ -72,9 +74,22 @@ def _redact_blob(match: re.Match[str]) -> str:
     return candidate
 
 
+MAX_INPUT_CHARS = 4096
+TRUNCATED = "[TRUNCATED]"
+
+
+def _cap(text: str) -> str:
+    """At most MAX_INPUT_CHARS, cut at whitespace so no token (and no secret) is split in two."""
+    if len(text) <= MAX_INPUT_CHARS:
+        return text
+    head = text[: MAX_INPUT_CHARS - len(TRUNCATED) - 1]
+    cut = max(head.rfind(" "), head.rfind("\t"), head.rfind("\n"))
+    return (head[:cut] + " " if cut > 0 else "") + TRUNCATED
+
+
 def scrub(text: str, known_secrets: Iterable[str] = ()) -> str:
-    """``text`` with every secret-looking part replaced by ``[REDACTED]``."""
-    out = text
+    """``text`` (capped at MAX_INPUT_CHARS) with every secret-looking part replaced by ``[REDACTED]``."""
+    out = _cap(text)
     for secret in sorted(set(known_secrets), key=len, reverse=True):
         if len(secret) >= 4:
             out = out.replace(secret, REDACTED)

@@ -82,15 +82,15 @@ def google_auth_token_provider() -> TokenProvider:
     return token
 
 
-def _error_detail(response: requests.Response, body: bytes) -> str:
+def _error_detail(status_code: int, body: bytes) -> str:
     """``HTTP 429 RESOURCE_EXHAUSTED: message`` from Google's error body, or the raw start of the body."""
     try:
         error = json.loads(body).get("error", {})
         status = str(error.get("status", ""))
         message = " ".join(str(error.get("message", "")).split())[:200]
-        return f"HTTP {response.status_code} {status}: {message}".strip()
+        return f"HTTP {status_code} {status}: {message}".strip()
     except (ValueError, AttributeError):
-        return f"HTTP {response.status_code}: {' '.join(body[:200].decode('utf-8', 'replace').split())}"
+        return f"HTTP {status_code}: {' '.join(body[:200].decode('utf-8', 'replace').split())}"
 
 
 def _int(value: object) -> int:
@@ -164,55 +164,73 @@ class GenerateContentClient:
         self._clock = clock
 
     def generate(self, body: Mapping[str, Any]) -> ModelAnswer:
-        """One generateContent call within ``timeout_seconds`` in total (connect, wait and read)."""
+        """One generateContent call within ``timeout_seconds`` in total (token, connect, wait and read).
+
+        The exchange runs on a daemon thread so the deadline holds even when the server trickles
+        bytes just fast enough to dodge socket timeouts; a late exchange is abandoned.
+        """
         start = self._clock()
-        try:
-            token = self._token()
-        except Exception as exc:  # any credential failure means: no model today, use the ladder
-            raise VertexUnavailable(f"could not get an access token: {type(exc).__name__}") from exc
-        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"}
-        try:
-            response = self._session.post(
-                self.url,
-                data=payload,
-                headers=headers,
-                timeout=(min(self._timeout, 10.0), self._timeout),
-                stream=True,
-            )
-            with response:
-                raw = self._read_within_deadline(response, start)
-        except requests.Timeout as exc:
-            raise VertexTimeout(f"no answer within {self._timeout:g} s") from exc
-        except requests.ConnectionError as exc:
-            raise VertexUnavailable(f"could not reach the model endpoint ({type(exc).__name__})") from exc
-        except requests.RequestException as exc:
-            raise VertexUnavailable(f"the request failed ({type(exc).__name__})") from exc
+        deadline = start + self._timeout
+        outcome: dict[str, Any] = {}
+        finished = threading.Event()
+
+        def exchange() -> None:
+            try:
+                outcome["value"] = self._exchange(body, deadline)
+            except BaseException as exc:  # handed to the caller's thread as is
+                outcome["error"] = exc
+            finally:
+                finished.set()
+
+        threading.Thread(target=exchange, name="vertex-generate", daemon=True).start()
+        if not finished.wait(max(deadline - self._clock(), 0.0)):
+            raise VertexTimeout(f"no complete answer within {self._timeout:g} s")
+        if "error" in outcome:
+            raise outcome["error"]
+        status, raw = outcome["value"]
         latency = self._clock() - start
-        if response.status_code == 429 or response.status_code >= 500:
-            raise VertexUnavailable(_error_detail(response, raw))
-        if response.status_code != 200:
-            raise VertexRejected(_error_detail(response, raw))
+        if status == 429 or status >= 500:
+            raise VertexUnavailable(_error_detail(status, raw))
+        if status != 200:
+            raise VertexRejected(_error_detail(status, raw))
         try:
             doc = json.loads(raw)
         except ValueError as exc:
             raise VertexBadResponse("the response body is not JSON") from exc
         return parse_generate_content(doc, latency)
 
-    def _read_within_deadline(self, response: requests.Response, start: float) -> bytes:
-        chunks: list[bytes] = []
-        size = 0
+    def _exchange(self, body: Mapping[str, Any], deadline: float) -> tuple[int, bytes]:
         try:
-            for chunk in response.iter_content(chunk_size=16384):
-                size += len(chunk)
-                if size > self._max_bytes:
-                    raise VertexBadResponse(f"the response is larger than {self._max_bytes} bytes")
-                if self._clock() - start > self._timeout:
-                    raise VertexTimeout(f"the answer took longer than {self._timeout:g} s")
-                chunks.append(chunk)
+            token = self._token()
+        except Exception as exc:  # any credential failure means: no model today, use the ladder
+            raise VertexUnavailable(f"could not get an access token: {type(exc).__name__}") from exc
+        payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json; charset=utf-8"}
+        remaining = max(deadline - self._clock(), 0.001)
+        try:
+            response = self._session.post(
+                self.url, data=payload, headers=headers, timeout=(min(remaining, 10.0), remaining), stream=True
+            )
+            with response:
+                return response.status_code, self._read(response, deadline)
+        except requests.Timeout as exc:
+            raise VertexTimeout(f"no answer within {self._timeout:g} s") from exc
         except requests.ConnectionError as exc:
             # requests reports a read timeout in the body as a ConnectionError wrapping urllib3's error.
             if exc.args and isinstance(exc.args[0], ReadTimeoutError):
                 raise VertexTimeout(f"the answer took longer than {self._timeout:g} s") from exc
-            raise
+            raise VertexUnavailable(f"could not reach the model endpoint ({type(exc).__name__})") from exc
+        except requests.RequestException as exc:
+            raise VertexUnavailable(f"the request failed ({type(exc).__name__})") from exc
+
+    def _read(self, response: requests.Response, deadline: float) -> bytes:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=4096):
+            size += len(chunk)
+            if size > self._max_bytes:
+                raise VertexBadResponse(f"the response is larger than {self._max_bytes} bytes")
+            if self._clock() > deadline:
+                raise VertexTimeout(f"the answer took longer than {self._timeout:g} s")
+            chunks.append(chunk)
         return b"".join(chunks)

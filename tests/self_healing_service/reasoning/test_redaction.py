@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from self_healing_service.reasoning.redaction import REDACTED, scrub, scrub_image
+from self_healing_service.reasoning.redaction import MAX_INPUT_CHARS, REDACTED, TRUNCATED, scrub, scrub_image
 
 
 @pytest.mark.parametrize(
@@ -60,3 +60,13 @@ def test_images_keep_tags_and_digests_but_lose_registry_credentials() -> None:
     digest = "gcr.io/acme/app@sha256:" + "a" * 64
     assert scrub_image(digest) == digest
     assert "pw" not in scrub_image("https://user:pw@registry.example.com/app:1")
+
+
+def test_long_input_is_capped_at_a_token_boundary() -> None:
+    secret = "Zq9xW3vB7nM2kL5pR8tY"  # not secret-shaped on its own: only the cap protects it
+    text = "w " * ((MAX_INPUT_CHARS - 10) // 2) + secret + " tail"
+    out = scrub(text)
+    assert len(out) <= MAX_INPUT_CHARS
+    assert out.endswith(TRUNCATED)
+    assert "Zq9x" not in out  # no half token is left behind
+    assert scrub("x" * (MAX_INPUT_CHARS + 1)) == TRUNCATED
