@@ -31,6 +31,7 @@ from kube_standin.selectors import (
     selector_to_string,
 )
 from kube_standin.store import clone
+from kube_standin.tables import as_table, wants_table
 from kube_standin.validation import (
     validate_deployment,
     validate_generic,
@@ -296,6 +297,10 @@ class KubeApi:
                     items = items[offset:]
             else:
                 items = items[offset:]
+            if wants_table(request.header("Accept")):
+                table = as_table(rt, items, self.store.clock.now(), version)
+                table["metadata"].update({k: v for k, v in metadata.items() if k != "resourceVersion"})
+                return Response.json(200, table)
             body = json.dumps(
                 {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": metadata, "items": items},
                 separators=(",", ":"),
@@ -304,7 +309,11 @@ class KubeApi:
 
     def _get(self, request: Request, parsed: ResourcePath) -> Response:
         with self.store.lock:
-            return Response.json(200, _wire(parsed.resource, self._require(parsed)))
+            obj = self._require(parsed)
+            if wants_table(request.header("Accept")) and parsed.subresource is None:
+                table = as_table(parsed.resource, [obj], self.store.clock.now(), obj["metadata"]["resourceVersion"])
+                return Response.json(200, table)
+            return Response.json(200, _wire(parsed.resource, obj))
 
     def _log(self, request: Request, parsed: ResourcePath) -> Response:
         with self.store.lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import pytest
 from kubernetes import client
@@ -109,3 +110,16 @@ def test_discovery_documents_deserialize(api_client: client.ApiClient) -> None:
     assert {"pods", "pods/eviction", "pods/log", "nodes", "events", "namespaces"} <= {
         r.name for r in core_resources.resources
     }
+
+
+def test_table_answer_when_kubectl_asks_for_one(cluster: StandinCluster) -> None:
+    request = urllib.request.Request(cluster.url + "/api/v1/namespaces/shop/pods?labelSelector=app%3Dworker")
+    request.add_header("Authorization", f"Bearer {cluster.token}")
+    request.add_header("Accept", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json")
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        table = json.loads(answer.read())
+    assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
+    names = [c["name"] for c in table["columnDefinitions"]]
+    assert names[:5] == ["Name", "Ready", "Status", "Restarts", "Age"]
+    assert [row["cells"][1:4] for row in table["rows"]] == [["2/2", "Running", "0"]] * 2
+    assert all(row["object"]["kind"] == "PartialObjectMetadata" for row in table["rows"])

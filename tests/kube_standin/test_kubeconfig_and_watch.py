@@ -62,6 +62,11 @@ def test_kubectl_rollout_restart_status_and_undo(open_cluster: StandinCluster, t
     assert open_cluster.get("deployments", "shop", "worker")["spec"]["replicas"] == 3
     kubectl("cordon", "gke-shop-batch-pool-3c4d-y1")
     assert open_cluster.get("nodes", "", "gke-shop-batch-pool-3c4d-y1")["spec"]["unschedulable"] is True
+    table = kubectl("get", "deployments").splitlines()  # served as a meta.k8s.io Table
+    assert table[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert table[2].split()[:4] == ["web", "3/3", "3", "3"]
+    nodes = kubectl("get", "nodes").splitlines()
+    assert "Ready,SchedulingDisabled" in next(line for line in nodes if line.startswith("gke-shop-batch-pool"))
 
 
 def test_watch_streams_changes_to_deployments(open_cluster: StandinCluster) -> None:
