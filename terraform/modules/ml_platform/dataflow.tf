@@ -51,6 +51,7 @@ resource "google_dataflow_flex_template_job" "features" {
     google_project_iam_member.dataflow_metric_writer,
     google_bigquery_dataset_iam_member.dataflow_editor,
     google_pubsub_subscription_iam_member.dataflow_subscriber,
+    google_pubsub_subscription_iam_member.dataflow_viewer,
     google_artifact_registry_repository_iam_member.dataflow_image_reader,
     google_monitoring_metric_descriptor.anomaly_score,
   ]

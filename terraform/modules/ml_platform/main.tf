@@ -253,6 +253,16 @@ resource "google_pubsub_subscription_iam_member" "dataflow_subscriber" {
   member       = local.sa.dataflow
 }
 
+# Dataflow's Pub/Sub source also reads the subscription's configuration.
+resource "google_pubsub_subscription_iam_member" "dataflow_viewer" {
+  for_each = google_pubsub_subscription.feeds
+
+  project      = var.project_id
+  subscription = each.value.name
+  role         = "roles/pubsub.viewer"
+  member       = local.sa.dataflow
+}
+
 # Warning-and-above container logs feed the error/warning counts of the features.
 resource "google_logging_project_sink" "gke_logs" {
   project                = var.project_id
