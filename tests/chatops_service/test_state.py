@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
 from chatops_service.state import FirestoreState, MemoryState, ThreadRecord
 
@@ -26,62 +18,23 @@ class FakeClock:
         return self.now
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def chatops_firestore_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    gcloud = shutil.which("gcloud")
-    if gcloud is None:
-        pytest.skip("gcloud is not installed, so the Firestore emulator cannot run")
-    host = f"127.0.0.1:{_free_port()}"
-    log = (tmp_path_factory.mktemp("firestore") / "emulator.log").open("w")
-    proc = subprocess.Popen(
-        [gcloud, "beta", "emulators", "firestore", "start", f"--host-port={host}", "--quiet"],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"http://{host}/", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.skip(f"the Firestore emulator did not start (see {log.name})")
-            time.sleep(0.2)
-        yield host
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
-
-
-def _firestore_state(host: str, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> FirestoreState:
+def _firestore_state(clock: FakeClock) -> FirestoreState:
     from google.auth.credentials import AnonymousCredentials
     from google.cloud import firestore
 
-    monkeypatch.setenv("FIRESTORE_EMULATOR_HOST", host)  # read by the client library
     client = firestore.Client(project="chatops-test", credentials=AnonymousCredentials())
     return FirestoreState("chatops-test", prefix=f"t{uuid.uuid4().hex[:8]}", client=client, clock=clock)
 
 
 @pytest.fixture(params=["memory", pytest.param("firestore", marks=pytest.mark.emulator)])
-def store(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, FakeClock]:
+def store(request: pytest.FixtureRequest) -> tuple[Any, FakeClock]:
     clock = FakeClock()
     if request.param == "memory":
         return MemoryState(clock=clock), clock
-    host = request.getfixturevalue("chatops_firestore_host")
-    return _firestore_state(host, clock, monkeypatch), clock
+    # The shared emulator fixture (tests/conftest.py) sets FIRESTORE_EMULATOR_HOST, and skips with
+    # a reason when gcloud is absent (or fails under CI, where the emulator is required).
+    request.getfixturevalue("firestore_env")
+    return _firestore_state(clock), clock
 
 
 def test_claims_are_first_wins_until_they_expire(store) -> None:
