@@ -127,10 +127,15 @@ class ReportOptions:
     deployments: Sequence[Mapping[str, Any]] = ()
     node_conditions: Sequence[NodeCondition] = ()
     top_n: int = 10
-    require_features: bool = True  # False: a missing features table is a note, not an error
+    # Tables whose absence is a note rather than an error (features and/or healing_actions;
+    # anomaly_scores is always optional). At least one of features/healing_actions must exist.
+    allow_missing: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         validate_range(self.start, self.end)
+        unknown = set(self.allow_missing) - {"features", "healing_actions", "anomaly_scores"}
+        if unknown:
+            raise RangeError(f"allow_missing: unknown table(s) {', '.join(sorted(unknown))}")
         if self.bucket_seconds is not None and self.bucket_seconds < 60:
             raise RangeError("bucket must be at least 60 seconds (the feature windows are 1 minute)")
 
@@ -199,15 +204,21 @@ def _bucket_of(moment: datetime, start: datetime, bucket_s: int, n: int) -> int:
 
 def build_report(source: FleetSource, options: ReportOptions) -> FleetReport:
     """Query ``source`` and compute health, incidents and advice for the options' range."""
-    require(source, ("features", "healing_actions") if options.require_features else ("healing_actions",))
-    notes: list[str] = []
     missing = source.missing()
+    optional = set(options.allow_missing) | {"anomaly_scores"}
+    if {"features", "healing_actions"} <= set(missing):
+        optional -= {"features", "healing_actions"}  # nothing to report from: name both
+    require(source, [t for t in ("features", "healing_actions") if t not in optional])
+    notes: list[str] = []
     has_features = "features" not in missing
+    has_healing = "healing_actions" not in missing
     has_scores = "anomaly_scores" not in missing
     if not has_features:
         notes.append(
             "features table not available: scores come from healing actions only, and there is no resource advice."
         )
+    if not has_healing:
+        notes.append("healing_actions table not available: no incidents, healing or comebacks to show.")
     if not has_scores:
         notes.append("anomaly_scores table not available: the anomaly component is left out.")
 
@@ -254,7 +265,7 @@ def build_report(source: FleetSource, options: ReportOptions) -> FleetReport:
     known: dict[tuple[str, str], list[str]] = defaultdict(list)
     for k in list(per_bucket):
         known[(k.cluster, k.namespace)].append(k.name)
-    incidents = fold_incidents(source.query(HEALING_ROWS, qp), known)
+    incidents = fold_incidents(source.query(HEALING_ROWS, qp) if has_healing else [], known)
     within = timedelta(hours=params.recur_hours)
     held = held_ids(incidents, within)
 

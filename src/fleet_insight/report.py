@@ -372,7 +372,7 @@ def write_report(
     healing_actions_jsonl: str | Path | None = None,
     deployments: Sequence[dict[str, Any]] = (),
     node_conditions: Any = None,
-    healing_only: bool = False,
+    allow_missing: Sequence[str] = (),
 ) -> FleetReport:
     """Build and write the report from local files in one call (for the local demo).
 
@@ -385,7 +385,7 @@ def write_report(
         end=end,
         deployments=deployments,
         node_conditions=parse_node_conditions(node_conditions) if node_conditions is not None else (),
-        require_features=not healing_only,
+        allow_missing=frozenset(allow_missing),
     )
     source = DuckDBSource(duckdb_files, jsonl=jsonl)
     try:
@@ -402,9 +402,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     add_source_arguments(p)
     p.add_argument(
-        "--healing-only",
-        action="store_true",
-        help="accept a missing features table: score from healing actions alone, no resource advice",
+        "--allow-missing",
+        action="append",
+        choices=("features", "healing_actions"),
+        help="accept this table missing (a note in the report instead of an error); repeatable",
     )
     p.add_argument("--out", required=True, help="HTML file to write")
     p.add_argument("--deployments", metavar="FILE", help="kubectl get deployments -o json (for resource advice)")
@@ -423,7 +424,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             end=end,
             bucket_seconds=args.bucket_minutes * 60 if args.bucket_minutes is not None else None,
             params=HealthParams(recur_hours=args.recur_hours),
-            require_features=not args.healing_only,
+            allow_missing=frozenset(args.allow_missing or ()),
             deployments=load_deployments(load_json(args.deployments, "--deployments")) if args.deployments else (),
             node_conditions=parse_node_conditions(load_json(args.node_conditions, "--node-conditions"))
             if args.node_conditions

@@ -300,13 +300,13 @@ def test_healing_only_report_from_json_lines(
     ]
     assert main(args) == 1
     assert "table 'features' (features) not found" in capsys.readouterr().err
-    assert main([*args, "--healing-only"]) == 0
+    assert main([*args, "--allow-missing", "features"]) == 0
     html = (tmp_path / "h.html").read_text(encoding="utf-8")
     assert "features table not available" in html
     assert "checkout" in html and "crash_loop" in html
     empty = tmp_path / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
-    assert main([*args, "--healing-only", "--healing-actions-jsonl", str(empty)]) == 0
+    assert main([*args, "--allow-missing", "features", "--healing-actions-jsonl", str(empty)]) == 0
     assert main(["--start", "2026-11-01", "--end", "2026-11-02", "--out", str(tmp_path / "x.html")]) == 1
     assert "give --duckdb FILE" in capsys.readouterr().err
 
@@ -323,8 +323,34 @@ def test_write_report_for_the_local_demo(tmp_path: Path, history: SyntheticHisto
         history.end,
         healing_actions_jsonl=audit,
         node_conditions=history.node_conditions,
-        healing_only=True,
+        allow_missing=["features"],
     )
     assert len(report.incidents) == len({r["incident_id"] for r in history.healing_actions})
     assert {n.name for n in report.nodes} == {"gke-demo-pool-1-a1b2", "gke-demo-pool-1-c3d4"}
     assert 'id="resource-advice"' in out.read_text(encoding="utf-8")
+
+
+def test_features_only_store_needs_allow_missing(
+    tmp_path: Path, history: SyntheticHistory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "pipeline.duckdb"
+    write_duckdb(db, SyntheticHistory(history.start, history.end, features=history.features))
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("DROP TABLE healing_actions")
+        conn.execute("DROP TABLE anomaly_scores")
+    args = _cli(tmp_path, db, "--start", history.start.isoformat(), "--end", history.end.isoformat())
+    assert main(args) == 1
+    assert "table 'healing_actions' (healing_actions) not found" in capsys.readouterr().err
+    assert main([*args, "--allow-missing", "healing_actions"]) == 0
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "healing_actions table not available" in html and "anomaly_scores table not available" in html
+    assert "shop/checkout" in html or "checkout" in html
+    # with neither features nor healing actions there is nothing to report, whatever is allowed
+    empty = tmp_path / "nothing.duckdb"
+    with duckdb.connect(str(empty)) as conn:
+        conn.execute("CREATE TABLE unrelated (x INTEGER)")
+    both = ["--allow-missing", "features", "--allow-missing", "healing_actions"]
+    times = ["--start", history.start.isoformat(), "--end", history.end.isoformat()]
+    assert main([*_cli(tmp_path, empty, *times), *both]) == 1
+    err = capsys.readouterr().err
+    assert "'features' (features) not found" in err and "'healing_actions' (healing_actions) not found" in err
