@@ -35,10 +35,9 @@ demo-dry-run: setup
 
 lint: setup
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check src/self_healing_service src/healing_contract src/local_scenario
 
 typecheck: setup
-	$(BIN)/mypy src/self_healing_service src/healing_contract
+	$(BIN)/mypy
 
 checkov:
 	bash scripts/checkov.sh

@@ -80,8 +80,7 @@ class HttpReceiver:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_port}"
 
     def script(self, *answers: Answer) -> None:
         with self._lock:
