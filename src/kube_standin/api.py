@@ -14,7 +14,7 @@ from typing import Any
 
 from kube_standin import discovery
 from kube_standin.clock import rfc3339
-from kube_standin.controller import Controller, is_active, is_ready
+from kube_standin.controller import Controller, is_active
 from kube_standin.errors import ApiError, already_exists, bad_request, conflict, not_found
 from kube_standin.garbage import PROPAGATION_POLICIES, default_propagation, delete_with_policy
 from kube_standin.objects import default_deployment, default_job, default_pod_spec, pod_qos_class
@@ -27,7 +27,6 @@ from kube_standin.selectors import (
     labels_match,
     parse_field_selector,
     parse_label_selector,
-    selector_from_spec,
     selector_to_string,
 )
 from kube_standin.store import clone
@@ -39,6 +38,7 @@ from kube_standin.validation import (
     validate_pod_update,
     validate_scale,
 )
+from kube_standin.watching import Watch
 
 Obj = dict[str, Any]
 JSON = "application/json"
@@ -324,59 +324,20 @@ class KubeApi:
     # ------------------------------------------------------------------ watch
     def _watch(self, request: Request, parsed: ResourcePath) -> Response:
         rt = parsed.resource
-        label_selector = parse_label_selector(request.param("labelSelector"))
-        field_selector = parse_field_selector(request.param("fieldSelector"), rt.plural)
         timeout_text = request.param("timeoutSeconds")
         try:
             timeout = min(MAX_WATCH_SECONDS, int(timeout_text)) if timeout_text else MAX_WATCH_SECONDS
         except ValueError as exc:
             raise bad_request(f"timeoutSeconds must be an integer, not {timeout_text!r}") from exc
-        since = request.param("resourceVersion")
-        with self.store.lock:
-            if since in (None, "", "0"):
-                initial = [("ADDED", obj) for obj in self._matching(request, parsed)]
-                cursor = self.store.resource_version
-            else:
-                try:
-                    cursor = int(str(since))
-                except ValueError as exc:
-                    raise bad_request(f"invalid resourceVersion {since!r}") from exc
-                _, complete = self.store.changes_after(cursor)
-                if not complete:
-                    gone = ApiError(410, f"too old resource version: {since}", reason="Expired").status()
-                    line = json.dumps({"type": "ERROR", "object": gone}).encode() + b"\n"
-                    return Response(200, stream=iter([line]))
-                initial = []
-                cursor = cursor
-
-        def matches(obj: Obj) -> bool:
-            meta = obj["metadata"]
-            if parsed.namespace is not None and meta.get("namespace") != parsed.namespace:
-                return False
-            return labels_match(label_selector, meta.get("labels")) and field_selector(obj)
-
-        def stream() -> Iterator[bytes]:
-            position = cursor
-            for change_type, obj in initial:
-                yield json.dumps({"type": change_type, "object": _wire(rt, obj)}).encode() + b"\n"
-            deadline = time.monotonic() + timeout
-            while not self.closed and time.monotonic() < deadline:
-                with self.store.lock:
-                    changes, _ = self.store.changes_after(position)
-                    if not changes:
-                        self.store.changed.wait(timeout=min(0.5, max(0.0, deadline - time.monotonic())))
-                        if self.store.closed:
-                            return
-                        continue
-                    position = changes[-1].resource_version
-                    lines = [
-                        json.dumps({"type": c.type, "object": _wire(rt, c.obj)}).encode() + b"\n"
-                        for c in changes
-                        if c.resource == rt.plural and matches(c.obj)
-                    ]
-                yield from lines
-
-        return Response(200, stream=stream())
+        watch = Watch(
+            self.store,
+            rt,
+            parsed.namespace,
+            parse_label_selector(request.param("labelSelector")),
+            parse_field_selector(request.param("fieldSelector"), rt.plural),
+            lambda: self.closed,
+        )
+        return Response(200, stream=watch.stream(request.param("resourceVersion"), timeout))
 
     # ------------------------------------------------------------------ create
     def _create(self, request: Request, parsed: ResourcePath) -> Response:
@@ -578,43 +539,13 @@ class KubeApi:
         with self.store.lock:
             pod = self._require(parsed)
             if is_active(pod):
-                self._check_disruption_budget(pod)
+                self.controller.check_eviction(pod)
             if not self._dry_run(request):
                 delete_with_policy(self.store, "pods", pod, "Background")
                 self.controller.sync(force=True)
         return Response.json(
             201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
         )
-
-    def _check_disruption_budget(self, pod: Obj) -> None:
-        labels = pod["metadata"].get("labels") or {}
-        budgets = []
-        for pdb in self.store.select("poddisruptionbudgets", pod["metadata"]["namespace"]):
-            selector = selector_from_spec(pdb.get("spec", {}).get("selector"))
-            if selector and labels_match(selector, labels):
-                budgets.append(pdb)
-        if not budgets:
-            return
-        if len(budgets) > 1:
-            raise ApiError(
-                500, "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
-            )
-        pdb = budgets[0]
-        _, desired, healthy, _ = self.controller.pdb_numbers(pdb)
-        if not is_ready(pod):
-            policy = pdb.get("spec", {}).get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
-            if policy == "AlwaysAllow" or healthy >= desired:
-                return
-        elif healthy - desired > 0:
-            return
-        name = pdb["metadata"]["name"]
-        raise ApiError(
-            429,
-            "Cannot evict pod as it would violate the pod's disruption budget.",
-            details={"causes": [{"reason": "DisruptionBudget",
-                                 "message": f"The disruption budget {name} needs {desired} healthy pods and has "
-                                            f"{healthy} currently"}]},
-        )  # fmt: skip
 
 
 def prepare_new_object(rt: ResourceType, obj: Obj) -> Obj:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kube_standin.clock import rfc3339
 from kube_standin.controller_base import ControllerBase, Obj, is_active, is_ready
+from kube_standin.errors import ApiError
 from kube_standin.objects import scaled_value
 from kube_standin.selectors import labels_match, selector_from_spec
 from kube_standin.store import clone
@@ -77,3 +78,34 @@ class DisruptionController(ControllerBase):
             updated = clone(pdb)
             updated["status"] = status
             self.store.put("poddisruptionbudgets", updated)
+
+    def check_eviction(self, pod: Obj) -> None:
+        """Raise what the eviction subresource answers when evicting this pod would break its budget."""
+        labels = pod["metadata"].get("labels") or {}
+        budgets = []
+        for pdb in self.store.select("poddisruptionbudgets", pod["metadata"]["namespace"]):
+            selector = selector_from_spec(pdb.get("spec", {}).get("selector"))
+            if selector and labels_match(selector, labels):
+                budgets.append(pdb)
+        if not budgets:
+            return
+        if len(budgets) > 1:
+            raise ApiError(
+                500, "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support."
+            )
+        pdb = budgets[0]
+        _, desired, healthy, _ = self.pdb_numbers(pdb)
+        if not is_ready(pod):
+            policy = pdb.get("spec", {}).get("unhealthyPodEvictionPolicy", "IfHealthyBudget")
+            if policy == "AlwaysAllow" or healthy >= desired:
+                return
+        elif healthy - desired > 0:
+            return
+        name = pdb["metadata"]["name"]
+        raise ApiError(
+            429,
+            "Cannot evict pod as it would violate the pod's disruption budget.",
+            details={"causes": [{"reason": "DisruptionBudget",
+                                 "message": f"The disruption budget {name} needs {desired} healthy pods and has "
+                                            f"{healthy} currently"}]},
+        )  # fmt: skip

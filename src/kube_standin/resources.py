@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,11 @@ class ResourceType:
     @property
     def singular(self) -> str:
         return self.kind.lower()
+
+    def serve(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The object as served on its own: apiVersion and kind first."""
+        rest = {k: v for k, v in obj.items() if k not in ("apiVersion", "kind")}
+        return {"apiVersion": self.api_version, "kind": self.kind, **rest}
 
 
 READ = ("get", "list", "watch")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import pickle
 import random
 import threading
 import uuid
-from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,7 +37,9 @@ class Store:
         self.changed = threading.Condition(self.lock)
         self._objects: dict[str, dict[tuple[str, str], Obj]] = {}
         self._resource_version = 1000
-        self._changes: deque[Change] = deque(maxlen=change_log_size)
+        self._changes: list[Change] = []
+        self._change_versions: list[int] = []
+        self._change_log_size = change_log_size
         self._by_uid: dict[str, tuple[str, str, str]] = {}  # uid -> (resource, namespace, name)
         self._by_owner: dict[str, dict[tuple[str, str, str], None]] = {}  # owner uid -> dependents (ordered)
         self.closed = False
@@ -73,8 +75,8 @@ class Store:
 
     def changes_after(self, resource_version: int) -> tuple[list[Change], bool]:
         """Changes newer than resource_version, and whether the log still reaches back that far."""
-        complete = not self._changes or self._changes[0].resource_version <= resource_version + 1
-        return [c for c in self._changes if c.resource_version > resource_version], complete
+        complete = not self._changes or self._change_versions[0] <= resource_version + 1
+        return self._changes[bisect.bisect_right(self._change_versions, resource_version) :], complete
 
     # ------------------------------------------------------------------ writes
     def new_uid(self) -> str:
@@ -137,7 +139,12 @@ class Store:
                     self._by_owner.get(owner, {}).pop(key, None)
 
     def _record(self, change_type: str, resource: str, obj: Obj) -> None:
-        self._changes.append(Change(int(obj["metadata"]["resourceVersion"]), change_type, resource, clone(obj)))
+        version = int(obj["metadata"]["resourceVersion"])
+        self._changes.append(Change(version, change_type, resource, clone(obj)))
+        self._change_versions.append(version)
+        if len(self._changes) > 2 * self._change_log_size:
+            del self._changes[: -self._change_log_size]
+            del self._change_versions[: -self._change_log_size]
         self.changed.notify_all()
 
     def close(self) -> None:
