@@ -16,7 +16,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from self_healing_service.reasoning.context import IncidentContext, PodStatus
@@ -102,15 +102,18 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: max(limit - 3, 0)] + "..."
 
 
-def _pick_log_lines(lines: Sequence[str], keep: int) -> tuple[list[str], int]:
+def _pick_log_lines(lines: Sequence[str], keep: int, errorish: dict[str, bool]) -> tuple[list[str], int]:
     """The ``keep`` most useful lines in their original order: error-looking ones first, newest first."""
     if keep <= 0:
         return [], len(lines)
     if len(lines) <= keep:
         return list(lines), 0
-    indexed = list(enumerate(lines))
-    errors = [i for i, line in reversed(indexed) if _ERRORISH.search(line)]
-    others = [i for i, line in reversed(indexed) if not _ERRORISH.search(line)]
+    for line in lines:
+        if line not in errorish:
+            errorish[line] = _ERRORISH.search(line) is not None
+    newest_first = list(reversed(range(len(lines))))
+    errors = [i for i in newest_first if errorish[lines[i]]]
+    others = [i for i in newest_first if not errorish[lines[i]]]
     # Always keep the very last line (what the process said before it died), then errors, then the tail.
     chosen: list[int] = [len(lines) - 1]
     for i in errors + others:
@@ -128,11 +131,24 @@ def _pod_rank(target_pod: str) -> Any:
     return rank
 
 
-def _build(ctx: IncidentContext, lim: _Limits, secrets: Iterable[str]) -> dict[str, Any]:
+@dataclass
+class _Memo:
+    """Work shared by the ladder's attempts: each string is scrubbed and classified once."""
+
+    scrubbed: dict[str, str] = field(default_factory=dict)
+    errorish: dict[str, bool] = field(default_factory=dict)
+
+
+def _build(ctx: IncidentContext, lim: _Limits, secrets: Iterable[str], memo: _Memo) -> dict[str, Any]:
     known = tuple(secrets)
 
     def text(value: str, limit: int | None = None) -> str:
-        return _cut(scrub(value, known), limit or lim.text_chars)
+        """Scrubbed, one line, at most ``limit`` characters. Only the incident's own object names
+        (namespace, Deployment, pods, containers, nodes) skip scrubbing: plans must repeat them exactly."""
+        clean = memo.scrubbed.get(value)
+        if clean is None:
+            clean = memo.scrubbed[value] = scrub(value, known)
+        return _cut(clean, limit or lim.text_chars)
 
     omitted: dict[str, int] = {}
 
@@ -140,7 +156,7 @@ def _build(ctx: IncidentContext, lim: _Limits, secrets: Iterable[str]) -> dict[s
     incident: dict[str, Any] = {
         "kind": text(ctx.kind, 64),
         "metric_type": text(ctx.metric_type, 160),
-        "started_at": ctx.started_at[:40],
+        "started_at": text(ctx.started_at, 40),
         "observed_value": ctx.observed_value,
         "threshold_value": ctx.threshold_value,
         "anomaly_score": None if ctx.anomaly_score is None else round(ctx.anomaly_score, 4),
@@ -165,10 +181,10 @@ def _build(ctx: IncidentContext, lim: _Limits, secrets: Iterable[str]) -> dict[s
                 "name": spec.name[:63],
                 "image": _cut(scrub_image(spec.image), 200),
                 "resources": {
-                    str(section)[:16]: {str(k)[:32]: _cut(str(v), 32) for k, v in dict(values).items()}
+                    text(str(section), 16): {text(str(k), 32): text(str(v), 32) for k, v in dict(values).items()}
                     for section, values in dict(spec.resources).items()
                 },
-                "env_names": [_cut(n, 64) for n in env_names[: lim.env_names]],
+                "env_names": [text(n, 64) for n in env_names[: lim.env_names]],
             }
         )
     if len(ctx.containers) > lim.containers:
@@ -178,7 +194,7 @@ def _build(ctx: IncidentContext, lim: _Limits, secrets: Iterable[str]) -> dict[s
     rollout = [
         {
             "revision": r.revision,
-            "created_at": r.created_at[:40],
+            "created_at": text(r.created_at, 40),
             "images": [_cut(scrub_image(i), 200) for i in r.images[:6]],
             "change_cause": text(r.change_cause),
         }
@@ -212,8 +228,8 @@ def _build(ctx: IncidentContext, lim: _Limits, secrets: Iterable[str]) -> dict[s
             "reason": text(e.reason, 64),
             "message": text(e.message),
             "count": e.count,
-            "last_seen": e.last_seen[:40],
-            "object": e.object_name[:253],
+            "last_seen": text(e.last_seen, 40),
+            "object": text(e.object_name, 253),
         }
         for e in candidates[: lim.events]
     ]
@@ -224,7 +240,7 @@ def _build(ctx: IncidentContext, lim: _Limits, secrets: Iterable[str]) -> dict[s
     logs: dict[str, list[str]] = {}
     dropped_lines = 0
     for name in log_pods[: lim.log_pods]:
-        chosen, dropped = _pick_log_lines(tuple(ctx.last_log_lines[name]), lim.log_lines)
+        chosen, dropped = _pick_log_lines(tuple(ctx.last_log_lines[name]), lim.log_lines, memo.errorish)
         dropped_lines += dropped
         if chosen:
             logs[name[:253]] = [text(line, lim.line_chars) for line in chosen]
@@ -273,16 +289,17 @@ def fingerprint(ctx: IncidentContext) -> str:
 def summarise(ctx: IncidentContext, max_bytes: int) -> IncidentSummary:
     """Build the scrubbed summary, tightening limits until its compact JSON fits ``max_bytes``."""
     secrets = ctx.secret_values()
+    memo = _Memo()
     data: dict[str, Any] = {}
     for step, limits in enumerate(_LADDER):
-        data = _build(ctx, limits, secrets)
+        data = _build(ctx, limits, secrets, memo)
         if step:
             data["omitted"]["truncated_to_fit_bytes"] = max_bytes
         if _size(data) <= max_bytes:
             return IncidentSummary(data, fingerprint(ctx), _size(data), truncated=step > 0)
     # Last resort: only the incident and its target, with short strings.
     tightest = replace(_LADDER[-1], text_chars=40, features=1, pods=0, revisions=0, containers=0)
-    data = _build(ctx, tightest, secrets)
+    data = _build(ctx, tightest, secrets, memo)
     core = {"incident": data["incident"], "target": data["target"], "omitted": {"everything_else": True}}
     if _size(core) > max_bytes:
         raise ValueError(f"the incident's identifying fields alone exceed {max_bytes} bytes")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import requests
 
-from self_healing_service.reasoning.analyzer import summarise
+from self_healing_service.reasoning.analyzer import fingerprint, summarise
 from self_healing_service.reasoning.answer import AnswerRejected, PlanDraft, parse_answer
 from self_healing_service.reasoning.context import IncidentContext
 from self_healing_service.reasoning.cost_control import AnswerCache, CallBudget, Circuit
@@ -107,8 +107,7 @@ class Reasoner:
                 FallbackReason.PROTECTED_NAMESPACE,
                 f"namespace {ctx.namespace!r} is protected; the model is not asked",
             )
-        summary = summarise(ctx, policy.max_summary_bytes)
-        key = summary.fingerprint
+        key = fingerprint(ctx)
         cached = self._cache.get(key)
         if cached is not None:
             return enforce(
@@ -130,6 +129,7 @@ class Reasoner:
             self._circuit.cancel()
             return fallback(ctx.incident_id, FallbackReason.RATE_LIMITED, refused, key)
 
+        summary = summarise(ctx, policy.max_summary_bytes)
         body = request_body(policy, summary, ctx.namespace)
         serialised = json.dumps(body, ensure_ascii=False)
         leaked = [value for value in ctx.secret_values() if value in serialised]
