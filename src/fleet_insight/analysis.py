@@ -283,16 +283,22 @@ def build_report(source: FleetSource, options: ReportOptions) -> FleetReport:
     workloads = []
     for key, buckets in per_bucket.items():
         total = _sum(buckets.values())
-        series = [_score_or_none(buckets.get(i), bucket_hours, params) for i in range(n)]
+        series = [_score_or_none(buckets.get(i), bucket_hours, params, has_healing) for i in range(n)]
         workloads.append(
             SubjectHealth(
-                key.kind, key.cluster, key.namespace, key.name, score(total, period_hours, params), total, series
+                key.kind,
+                key.cluster,
+                key.namespace,
+                key.name,
+                score(total, period_hours, params, has_healing),
+                total,
+                series,
             )
         )
     workloads.sort(key=lambda s: (s.health.score if s.health.score is not None else 101.0, s.label()))
 
     namespaces = _namespaces(workloads, per_bucket, n, bucket_hours, params)
-    nodes = _nodes(node_buckets, options.node_conditions, period_hours, params)
+    nodes = _nodes(node_buckets, options.node_conditions, period_hours, params, has_healing)
     fleet_score = weighted_mean((w.health.score, w.signals.windows) for w in workloads)
     fleet_series = [
         weighted_mean((w.series[i], per_bucket[_key(w)].get(i, Signals()).windows) for w in workloads) for i in range(n)
@@ -332,10 +338,10 @@ def _sum(items: Any) -> Signals:
     return total
 
 
-def _score_or_none(signals: Signals | None, hours: float, params: HealthParams) -> float | None:
+def _score_or_none(signals: Signals | None, hours: float, params: HealthParams, healing_known: bool) -> float | None:
     if signals is None:
         return None
-    return score(signals, hours, params).score
+    return score(signals, hours, params, healing_known).score
 
 
 def _namespaces(
@@ -378,6 +384,7 @@ def _nodes(
     conditions: Sequence[NodeCondition],
     period_hours: float,
     params: HealthParams,
+    healing_known: bool,
 ) -> list[SubjectHealth]:
     totals: dict[str, tuple[str, Signals]] = {}
     for (cluster, node), buckets in node_buckets.items():
@@ -391,7 +398,9 @@ def _nodes(
         note = ", ".join(pressure.get(node, []))
         if sig.node_ready == 0:
             note = "NotReady" + (f", {note}" if note else "")
-        out.append(SubjectHealth("Node", cluster, "", node, score(sig, period_hours, params), sig, note=note))
+        out.append(
+            SubjectHealth("Node", cluster, "", node, score(sig, period_hours, params, healing_known), sig, note=note)
+        )
     out.sort(key=lambda s: (s.health.score if s.health.score is not None else 101.0, s.name))
     return out
 

@@ -120,8 +120,13 @@ def _decay(rate: float, half: float) -> float:
     return 1.0 / (1.0 + rate / half)
 
 
-def component_values(signals: Signals, period_hours: float, params: HealthParams) -> dict[str, float | None]:
-    """Each component in [0, 1] (1 = healthy) or None when its inputs are absent."""
+def component_values(
+    signals: Signals, period_hours: float, params: HealthParams, healing_known: bool = True
+) -> dict[str, float | None]:
+    """Each component in [0, 1] (1 = healthy) or None when its inputs are absent.
+
+    ``healing_known=False`` (no healing-actions table) leaves both healing components out
+    instead of reading "no incidents" as "never needed healing"."""
     if period_hours <= 0:
         raise ValueError("period_hours must be > 0")
     s = signals
@@ -139,17 +144,19 @@ def component_values(signals: Signals, period_hours: float, params: HealthParams
         comps["pressure"] = node_p if comps["pressure"] is None else min(comps["pressure"], node_p)
     if s.scored > 0:
         comps["anomalies"] = 1.0 - s.anomalies / s.scored
-    if s.has_data:
+    if s.has_data and healing_known:
         comps["healing_need"] = _decay(s.incidents / (period_hours / 24.0), params.healing_half_per_day)
     if s.attempts > 0:
         comps["healing_held"] = s.held / s.attempts
     return comps
 
 
-def score(signals: Signals, period_hours: float, params: HealthParams = DEFAULT_PARAMS) -> HealthScore:
+def score(
+    signals: Signals, period_hours: float, params: HealthParams = DEFAULT_PARAMS, healing_known: bool = True
+) -> HealthScore:
     """Weighted mean of the available components, x100. Weights of absent components are
     redistributed over the present ones; no data at all gives ``score=None``."""
-    comps = component_values(signals, period_hours, params)
+    comps = component_values(signals, period_hours, params, healing_known)
     weights = {f.name: getattr(params.weights, f.name) for f in fields(params.weights)}
     total_w = sum(weights[k] for k, v in comps.items() if v is not None)
     if not signals.has_data or total_w <= 0:

@@ -185,3 +185,12 @@ def test_healing_rows_are_attributed_to_their_workload() -> None:
     assert incident.outcomes == ("acted", "verified") and incident.healed and incident.acted
     with pytest.raises(ValueError, match="decided_at"):
         fold_incidents([{"incident_id": "i2", "outcome": "acted"}])
+
+
+def test_unknown_healing_history_is_left_out_not_counted_as_perfect() -> None:
+    signals = Signals(windows=60, ready_windows=30)
+    known = score(signals, 1)
+    unknown = score(signals, 1, healing_known=False)
+    assert known.components["healing_need"] == 1.0
+    assert unknown.components["healing_need"] is None and unknown.components["healing_held"] is None
+    assert unknown.score is not None and known.score is not None and unknown.score < known.score
