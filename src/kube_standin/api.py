@@ -111,9 +111,13 @@ def _success_status(rt: ResourceType, obj: Obj) -> Obj:
         "apiVersion": "v1",
         "metadata": {},
         "status": "Success",
-        "details": {"name": obj["metadata"]["name"], "group": rt.group, "kind": rt.plural,
-                    "uid": obj["metadata"].get("uid")},
-    }  # fmt: skip
+        "details": {
+            "name": obj["metadata"]["name"],
+            "group": rt.group,
+            "kind": rt.plural,
+            "uid": obj["metadata"].get("uid"),
+        },
+    }
 
 
 class KubeApi:
@@ -190,6 +194,8 @@ class KubeApi:
         if name is None:
             if method == "POST":
                 return self._create(request, parsed)
+            if method == "DELETE" and "deletecollection" in rt.verbs and parsed.namespace is not None:
+                return self._delete_collection(request, parsed)
             raise ApiError(405, "the server does not allow this method on the requested resource")
         handler: Callable[[Request, ResourcePath], Response] | None = {
             ("GET", None): self._get,
@@ -501,9 +507,11 @@ class KubeApi:
             policy = "Orphan" if str(orphan).lower() == "true" else "Background"
         if policy is not None and policy not in PROPAGATION_POLICIES:
             raise ApiError(
-                422, f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{policy}": '
-                'supported values: "Foreground", "Background", "Orphan"', reason="Invalid",
-            )  # fmt: skip
+                422,
+                f'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "{policy}": '
+                'supported values: "Foreground", "Background", "Orphan"',
+                reason="Invalid",
+            )
         if options.get("dryRun"):
             request.query.setdefault("dryRun", list(options["dryRun"]))
         return policy, options
@@ -527,6 +535,27 @@ class KubeApi:
             delete_with_policy(self.store, rt.plural, obj, policy or default_propagation(rt.plural))
             self.controller.sync(force=True)
             return Response.json(200, answer)
+
+    def _delete_collection(self, request: Request, parsed: ResourcePath) -> Response:
+        """DELETE on a namespaced collection, filtered by labelSelector / fieldSelector."""
+        rt = parsed.resource
+        policy, _ = self._delete_options(request)
+        with self.store.lock:
+            doomed = self._matching(request, parsed)
+            if not self._dry_run(request):
+                for obj in doomed:
+                    delete_with_policy(self.store, rt.plural, obj, policy or default_propagation(rt.plural))
+                self.controller.sync(force=True)
+            items = [_wire(rt, obj) for obj in doomed]
+            return Response.json(
+                200,
+                {
+                    "kind": rt.list_kind,
+                    "apiVersion": rt.api_version,
+                    "metadata": {"resourceVersion": str(self.store.resource_version)},
+                    "items": items,
+                },
+            )
 
     # ------------------------------------------------------------------ eviction
     def _evict(self, request: Request, parsed: ResourcePath) -> Response:

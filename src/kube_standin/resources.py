@@ -39,7 +39,7 @@ READ = ("get", "list", "watch")
 RESOURCE_TYPES: tuple[ResourceType, ...] = (
     ResourceType("", "v1", "namespaces", "Namespace", False, ("create", "delete", *READ, "patch"), ("ns",)),
     ResourceType(
-        "", "v1", "pods", "Pod", True, ("create", "delete", *READ, "patch"), ("po",),
+        "", "v1", "pods", "Pod", True, ("create", "delete", "deletecollection", *READ, "patch"), ("po",),
         (
             ("eviction", "Eviction", ("create",)),
             ("log", "Pod", ("get",)),
@@ -50,7 +50,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
         "", "v1", "nodes", "Node", False, (*READ, "patch", "update"), ("no",),
         (("status", "Node", ("get", "patch")),),
     ),
-    ResourceType("", "v1", "events", "Event", True, ("create", *READ), ("ev",)),
+    ResourceType("", "v1", "events", "Event", True, ("create", "delete", "deletecollection", *READ), ("ev",)),
     ResourceType(
         "apps", "v1", "deployments", "Deployment", True,
         ("create", "delete", *READ, "patch", "update"), ("deploy",),
@@ -62,7 +62,7 @@ RESOURCE_TYPES: tuple[ResourceType, ...] = (
     ),
     ResourceType("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", True,
                  ("create", "delete", *READ), ("pdb",)),
-    ResourceType("batch", "v1", "jobs", "Job", True, ("create", "delete", *READ), (),
+    ResourceType("batch", "v1", "jobs", "Job", True, ("create", "delete", "deletecollection", *READ), (),
                  (("status", "Job", ("get",)),)),
 )  # fmt: skip
 

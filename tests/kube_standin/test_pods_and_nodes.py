@@ -130,3 +130,14 @@ def test_failed_jobs_and_delete_propagation(cluster: StandinCluster, core: clien
     batch.delete_namespaced_job("hourly-sync", "shop")  # batch/v1 default: orphan the pods
     orphans = core.list_namespaced_pod("shop", label_selector="job-name=hourly-sync").items
     assert len(orphans) == 1 and not orphans[0].metadata.owner_references
+
+
+def test_delete_collection_of_failed_pods(cluster: StandinCluster, core: client.CoreV1Api) -> None:
+    cluster.inject_evicted_pods("shop", 2, deployment="worker")
+    failed_before = core.list_namespaced_pod("shop", field_selector="status.phase=Failed").items
+    assert len(failed_before) == 6  # 1 fixture Evicted pod, 3 failed job pods, 2 just evicted
+    cluster.clear_requests()
+    core.delete_collection_namespaced_pod("shop", field_selector="status.phase=Failed")
+    assert core.list_namespaced_pod("shop", field_selector="status.phase=Failed").items == []
+    assert [r.verb for r in cluster.mutating_requests()] == ["deletecollection"]
+    assert len(running(core, "app=worker")) == 2 and len(running(core, "app=web")) == 3
