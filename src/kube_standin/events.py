@@ -16,6 +16,7 @@ class EventRecorder:
         self._limit = limit
         self._by_key: dict[tuple[str, str, str], tuple[str, str]] = {}
         self._order: list[tuple[str, str]] = []
+        self._key_of: dict[tuple[str, str], tuple[str, str, str]] = {}
 
     def record(self, involved: Obj, event_type: str, reason: str, message: str, component: str) -> None:
         meta = involved["metadata"]
@@ -55,7 +56,9 @@ class EventRecorder:
         }
         self._store.create("events", event)
         self._by_key[key] = (namespace, name)
+        self._key_of[(namespace, name)] = key
         self._order.append((namespace, name))
         while len(self._order) > self._limit:
             old_ns, old_name = self._order.pop(0)
             self._store.remove("events", old_ns, old_name)
+            self._by_key.pop(self._key_of.pop((old_ns, old_name)), None)

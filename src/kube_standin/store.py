@@ -30,7 +30,7 @@ class Store:
     ones: copy before changing them outside the lock, and write back through `put`.
     """
 
-    def __init__(self, clock: Clock, rng: random.Random, change_log_size: int = 20_000) -> None:
+    def __init__(self, clock: Clock, rng: random.Random, change_log_size: int = 4096) -> None:
         self.clock = clock
         self.rng = rng
         self.lock = threading.RLock()

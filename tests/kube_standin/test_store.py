@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from kube_standin.clock import ManualClock
+from kube_standin.events import EventRecorder
 from kube_standin.store import Store, clone
 
 
@@ -48,3 +49,21 @@ def test_change_log_is_bounded_and_says_when_it_no_longer_reaches_back() -> None
         assert complete and [c.obj["metadata"]["name"] for c in recent] == ["p8", "p9"]
         _, complete = store.changes_after(start)
         assert not complete
+
+
+def test_event_recorder_counts_repeats_and_keeps_a_bounded_number() -> None:
+    store = Store(ManualClock(), random.Random(1))
+    recorder = EventRecorder(store, limit=50)
+    with store.lock:
+        target = store.create("pods", pod("web-1"))
+        for index in range(60):
+            recorder.record(target, "Normal", "Pulled", f"pulled image {index}", "kubelet")
+        recorder.record(target, "Warning", "BackOff", "back-off", "kubelet")
+        recorder.record(target, "Warning", "BackOff", "back-off", "kubelet")
+        events = store.select("events")
+        assert len(events) == 50
+        backoff = [e for e in events if e["reason"] == "BackOff"]
+        assert len(backoff) == 1 and backoff[0]["count"] == 2
+        assert "pulled image 0" not in {e["message"] for e in events}
+        recorder.record(target, "Normal", "Pulled", "pulled image 0", "kubelet")  # evicted earlier: a new event
+        assert [e["count"] for e in store.select("events") if e["message"] == "pulled image 0"] == [1]
