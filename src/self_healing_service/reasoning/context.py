@@ -17,12 +17,28 @@ class ContextError(ValueError):
     """The incident context is malformed; the message names the field."""
 
 
+def _check_fields(obj: object, where: str, strings: tuple[str, ...], ints: tuple[str, ...] = ()) -> None:
+    for name in strings:
+        value = getattr(obj, name)
+        if not isinstance(value, str):
+            raise ContextError(f"{where}.{name}: expected a string, got {type(value).__name__}")
+    for name in ints:
+        value = getattr(obj, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ContextError(f"{where}.{name}: expected an integer >= 0, got {value!r}")
+
+
 @dataclass(frozen=True)
 class RolloutRevision:
     revision: int
     created_at: str = ""  # RFC 3339
     images: tuple[str, ...] = ()
     change_cause: str = ""
+
+    def __post_init__(self) -> None:
+        _check_fields(self, "rollout_history[]", ("created_at", "change_cause"), ("revision",))
+        if not isinstance(self.images, tuple) or not all(isinstance(i, str) for i in self.images):
+            raise ContextError("rollout_history[].images: expected a tuple of strings")
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,12 @@ class PodStatus:
     waiting_reason: str = ""
     node: str = ""
 
+    def __post_init__(self) -> None:
+        strings = ("name", "phase", "last_termination_reason", "waiting_reason", "node")
+        _check_fields(self, "pod_statuses[]", strings, ("restart_count",))
+        if not isinstance(self.ready, bool):
+            raise ContextError(f"pod_statuses[].ready: expected true or false, got {self.ready!r}")
+
 
 @dataclass(frozen=True)
 class EventRecord:
@@ -45,6 +67,9 @@ class EventRecord:
     last_seen: str = ""  # RFC 3339
     object_name: str = ""
 
+    def __post_init__(self) -> None:
+        _check_fields(self, "events[]", ("type", "reason", "message", "last_seen", "object_name"), ("count",))
+
 
 @dataclass(frozen=True)
 class ContainerSpec:
@@ -52,6 +77,17 @@ class ContainerSpec:
     image: str = ""
     resources: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # {"limits": {"memory": "512Mi"}}
     env: Mapping[str, str] = field(default_factory=dict)  # name -> value; values never leave the analyzer
+
+    def __post_init__(self) -> None:
+        _check_fields(self, "containers[]", ("name", "image"))
+        if not isinstance(self.env, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in self.env.items()
+        ):
+            raise ContextError(f"containers[{self.name}].env: expected a mapping of name -> string value")
+        if not isinstance(self.resources, Mapping) or not all(
+            isinstance(section, Mapping) for section in self.resources.values()
+        ):
+            raise ContextError(f"containers[{self.name}].resources: expected {{section: {{name: quantity}}}}")
 
 
 @dataclass(frozen=True)
@@ -80,6 +116,7 @@ class IncidentContext:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
                 raise ContextError(f"incident context.{name}: required, got {value!r}")
+        _check_fields(self, "incident context", ("cluster", "pod", "container", "metric_type", "started_at"))
         for name in ("observed_value", "threshold_value", "anomaly_score"):
             value = getattr(self, name)
             if value is not None and (
@@ -121,8 +158,8 @@ class IncidentContext:
     def secret_values(self) -> tuple[str, ...]:
         """Environment values that could be secrets: scrubbed from all text, and checked for before sending.
 
-        A value counts when it is at least 6 characters long, is not one of the incident's own names
-        or images, and is not a plain word (it has a digit, a symbol, or mixed case). Plain words like
+        A value counts when it is at least 6 characters long, is not part of one of the incident's own
+        names or images, and is not a plain word (it has a digit, a symbol, or mixed case). Plain words like
         ``production`` and short values like ``8080`` are not secrets and would only cause false alarms.
         """
         identities = {self.namespace, self.deployment, self.cluster, self.pod, self.container}
@@ -132,8 +169,8 @@ class IncidentContext:
         found = set()
         for spec in self.containers:
             for value in spec.env.values():
-                if not isinstance(value, str) or len(value) < 6 or value in identities:
-                    continue
+                if len(value) < 6 or any(value in name for name in identities):
+                    continue  # part of a public name: not a secret, and the name must stay readable
                 plain_word = value.isalpha() and (value.islower() or value.isupper())
                 if not plain_word:
                     found.add(value)
