@@ -10,6 +10,7 @@ if a bug upstream tried to.
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import tempfile
 import threading
@@ -108,6 +109,9 @@ class KubeGateway:
 
     # ------------------------------------------------------------ plumbing
     def _plain(self, obj: Any) -> Any:
+        """Reads come back raw (see `_read_kwargs`): parse the JSON ourselves."""
+        if hasattr(obj, "data") and hasattr(obj, "status"):
+            return json.loads(obj.data or b"null")
         return self._api.sanitize_for_serialization(obj)
 
     @contextmanager
@@ -143,7 +147,7 @@ class KubeGateway:
                 "",
                 name,
                 False,
-                lambda: self._core.read_namespace(name, _request_timeout=self._timeout),
+                lambda: self._core.read_namespace(name, _request_timeout=self._timeout, _preload_content=False),
             )
         )
 
@@ -155,7 +159,9 @@ class KubeGateway:
                 namespace,
                 name,
                 False,
-                lambda: self._apps.read_namespaced_deployment(name, namespace, _request_timeout=self._timeout),
+                lambda: self._apps.read_namespaced_deployment(
+                    name, namespace, _request_timeout=self._timeout, _preload_content=False
+                ),
             )
         )
 
@@ -167,7 +173,9 @@ class KubeGateway:
                 namespace,
                 name,
                 False,
-                lambda: self._core.read_namespaced_pod(name, namespace, _request_timeout=self._timeout),
+                lambda: self._core.read_namespaced_pod(
+                    name, namespace, _request_timeout=self._timeout, _preload_content=False
+                ),
             )
         )
 
@@ -179,7 +187,9 @@ class KubeGateway:
                 namespace,
                 name,
                 False,
-                lambda: self._apps.read_namespaced_replica_set(name, namespace, _request_timeout=self._timeout),
+                lambda: self._apps.read_namespaced_replica_set(
+                    name, namespace, _request_timeout=self._timeout, _preload_content=False
+                ),
             )
         )
 
@@ -191,7 +201,7 @@ class KubeGateway:
             "",
             False,
             lambda: self._apps.list_namespaced_replica_set(
-                namespace, label_selector=label_selector, _request_timeout=self._timeout
+                namespace, label_selector=label_selector, _request_timeout=self._timeout, _preload_content=False
             ),
         )
         return list(self._plain(result).get("items") or [])
@@ -211,6 +221,7 @@ class KubeGateway:
                     label_selector=label_selector,
                     field_selector=field_selector,
                     _request_timeout=self._timeout,
+                    _preload_content=False,
                 ),
             )
         else:
@@ -221,7 +232,10 @@ class KubeGateway:
                 "",
                 False,
                 lambda: self._core.list_pod_for_all_namespaces(
-                    label_selector=label_selector, field_selector=field_selector, _request_timeout=self._timeout
+                    label_selector=label_selector,
+                    field_selector=field_selector,
+                    _request_timeout=self._timeout,
+                    _preload_content=False,
                 ),
             )
         return list(self._plain(result).get("items") or [])
@@ -250,7 +264,7 @@ class KubeGateway:
             "",
             False,
             lambda: self._core.list_namespaced_event(
-                namespace, field_selector=field_selector, _request_timeout=self._timeout
+                namespace, field_selector=field_selector, _request_timeout=self._timeout, _preload_content=False
             ),
         )
         return list(self._plain(result).get("items") or [])
@@ -258,12 +272,24 @@ class KubeGateway:
     def read_node(self, name: str) -> dict[str, Any]:
         return self._plain(
             self._run(
-                "get", "nodes", "", name, False, lambda: self._core.read_node(name, _request_timeout=self._timeout)
+                "get",
+                "nodes",
+                "",
+                name,
+                False,
+                lambda: self._core.read_node(name, _request_timeout=self._timeout, _preload_content=False),
             )
         )
 
     def list_nodes(self) -> list[dict[str, Any]]:
-        result = self._run("list", "nodes", "", "", False, lambda: self._core.list_node(_request_timeout=self._timeout))
+        result = self._run(
+            "list",
+            "nodes",
+            "",
+            "",
+            False,
+            lambda: self._core.list_node(_request_timeout=self._timeout, _preload_content=False),
+        )
         return list(self._plain(result).get("items") or [])
 
     def list_pdbs(self, namespace: str) -> list[dict[str, Any]]:
@@ -273,7 +299,9 @@ class KubeGateway:
             namespace,
             "",
             False,
-            lambda: self._policy.list_namespaced_pod_disruption_budget(namespace, _request_timeout=self._timeout),
+            lambda: self._policy.list_namespaced_pod_disruption_budget(
+                namespace, _request_timeout=self._timeout, _preload_content=False
+            ),
         )
         return list(self._plain(result).get("items") or [])
 
@@ -285,7 +313,9 @@ class KubeGateway:
                 namespace,
                 "",
                 False,
-                lambda: self._batch.list_namespaced_job(namespace, _request_timeout=self._timeout),
+                lambda: self._batch.list_namespaced_job(
+                    namespace, _request_timeout=self._timeout, _preload_content=False
+                ),
             )
         else:
             result = self._run(
@@ -294,7 +324,7 @@ class KubeGateway:
                 "",
                 "",
                 False,
-                lambda: self._batch.list_job_for_all_namespaces(_request_timeout=self._timeout),
+                lambda: self._batch.list_job_for_all_namespaces(_request_timeout=self._timeout, _preload_content=False),
             )
         return list(self._plain(result).get("items") or [])
 
@@ -306,7 +336,9 @@ class KubeGateway:
                 namespace,
                 name,
                 False,
-                lambda: self._apps.read_namespaced_deployment_scale(name, namespace, _request_timeout=self._timeout),
+                lambda: self._apps.read_namespaced_deployment_scale(
+                    name, namespace, _request_timeout=self._timeout, _preload_content=False
+                ),
             )
         )
 
