@@ -208,3 +208,16 @@ def test_healer_raise_memory_step_on_quantity_strings() -> None:
         raise_memory_limit("256Mi", factor=0.5)
     with pytest.raises(QuantityError):
         raise_memory_limit("a lot")
+
+
+def test_resources_import_without_the_report_dependencies() -> None:
+    """The healer imports the advice functions; they must not pull in DuckDB, pandas or numpy."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, fleet_insight.resources, fleet_insight.quantity; "
+        "print(sorted(m for m in ('duckdb', 'pandas', 'numpy', 'google.cloud.bigquery') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert result.stdout.strip() == "[]"
