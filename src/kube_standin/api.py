@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kube_standin import discovery
+from kube_standin import discovery, metrics_api
 from kube_standin.clock import rfc3339
 from kube_standin.controller import Controller, is_active
 from kube_standin.errors import ApiError, already_exists, bad_request, conflict, not_found
@@ -146,8 +146,11 @@ class KubeApi:
         try:
             if not self.authorized(request):
                 raise ApiError(401, "Unauthorized")
-            parsed = parse_resource_path(request.path)
-            response = self._route(request, parsed)
+            if metrics_api.handles(request.path):
+                response = self._metrics(request)
+            else:
+                parsed = parse_resource_path(request.path)
+                response = self._route(request, parsed)
         except ApiError as exc:
             response = Response.json(exc.code, exc.status())
         self._record(request, parsed, response.status)
@@ -220,6 +223,14 @@ class KubeApi:
         if sub is None:
             return verb in rt.verbs
         return any(s == sub and verb in verbs for s, _, verbs in rt.subresources)
+
+    def _metrics(self, request: Request) -> Response:
+        if request.method.upper() != "GET":
+            raise ApiError(405, "the server does not allow this method on the requested resource")
+        payload = metrics_api.serve(self.controller, request.path, request.param("labelSelector"))
+        if payload is None:
+            raise not_found_path()
+        return Response.json(200, payload)
 
     def _discovery(self, path: str) -> Response:
         clean = "/" + "/".join(s for s in path.split("/") if s)

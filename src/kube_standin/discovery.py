@@ -32,19 +32,26 @@ def core_versions(server_address: str) -> Obj:
 
 def _group(group: str) -> Obj:
     versions = [
-        {"groupVersion": f"{group}/{version}", "version": version} for g, version in GROUP_VERSIONS if g == group
+        {"groupVersion": f"{group}/{version}", "version": version} for g, version in _all_group_versions() if g == group
     ]
     return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": versions,
             "preferredVersion": versions[0]}  # fmt: skip
 
 
+METRICS_GROUP_VERSION = ("metrics.k8s.io", "v1beta1")
+
+
+def _all_group_versions() -> tuple[tuple[str, str], ...]:
+    return (*GROUP_VERSIONS, METRICS_GROUP_VERSION)
+
+
 def group_list() -> Obj:
-    groups = [g for g in dict.fromkeys(g for g, _ in GROUP_VERSIONS) if g]
+    groups = [g for g in dict.fromkeys(g for g, _ in _all_group_versions()) if g]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group(g) for g in groups]}
 
 
 def group(name: str) -> Obj | None:
-    return _group(name) if any(g == name for g, _ in GROUP_VERSIONS if g) else None
+    return _group(name) if any(g == name for g, _ in _all_group_versions() if g) else None
 
 
 def resource_list(group_name: str, version: str) -> Obj | None:

@@ -18,8 +18,10 @@ from kube_standin.controller import (
     container_request,
     is_active,
     is_ready,
+    node_is_ready,
 )
 from kube_standin.faults import CRASH_OOM
+from kube_standin.quantity import parse_quantity
 
 Obj = dict[str, Any]
 UNLIMITED_CPU_CORES = 2.0  # what a hog burns when it has no CPU limit
@@ -116,4 +118,37 @@ def cluster_usage(controller: Controller) -> Obj:
                     "containers": [container_usage(controller, pod, c, now) for c in pod["spec"]["containers"]],
                 }
             )
-        return {"timestamp": rfc3339(now), "epoch_seconds": now, "pods": pods}
+        return {"timestamp": rfc3339(now), "epoch_seconds": now, "pods": pods, "nodes": _node_usage(controller, pods)}
+
+
+SYSTEM_CPU_CORES = 0.12  # kubelet, container runtime and system daemons
+SYSTEM_MEMORY_BYTES = 900 * 2**20
+
+
+def _node_usage(controller: Controller, pods: list[Obj]) -> list[Obj]:
+    """Per node: the sum of its pods' usage plus a system share, against allocatable."""
+    nodes: list[Obj] = []
+    for node in controller.store.select("nodes"):
+        name = node["metadata"]["name"]
+        allocatable = node.get("status", {}).get("allocatable") or {}
+        cpu_allocatable = parse_quantity(allocatable.get("cpu", "0"))
+        memory_allocatable = parse_quantity(allocatable.get("memory", "0"))
+        on_node = [p for p in pods if p["node"] == name]
+        ready = node_is_ready(node)
+        cpu = SYSTEM_CPU_CORES + sum(c["cpu_cores"] for p in on_node for c in p["containers"]) if ready else 0.0
+        memory = SYSTEM_MEMORY_BYTES + sum(c["memory_bytes"] for p in on_node for c in p["containers"]) if ready else 0
+        nodes.append(
+            {
+                "node": name,
+                "ready": ready,
+                "unschedulable": bool(node.get("spec", {}).get("unschedulable")),
+                "pods": len(on_node),
+                "cpu_cores": round(cpu, 6),
+                "cpu_allocatable_cores": cpu_allocatable,
+                "cpu_allocatable_utilization": round(cpu / cpu_allocatable, 6) if cpu_allocatable else None,
+                "memory_bytes": int(memory),
+                "memory_allocatable_bytes": int(memory_allocatable),
+                "memory_allocatable_utilization": round(memory / memory_allocatable, 6) if memory_allocatable else None,
+            }
+        )
+    return nodes
