@@ -21,6 +21,7 @@ from typing import Any
 from healing_contract.notification import DecisionInfo, TargetInfo
 from self_healing_service import actions as act
 from self_healing_service import evidence
+from self_healing_service import metrics as m
 from self_healing_service.audit import AuditSink, NullAudit
 from self_healing_service.errors import (
     DryRunViolation,
@@ -128,6 +129,7 @@ class Healer:
 
     # ------------------------------------------------------------------ entry
     def handle(self, incident: Incident, trace: str = "", raw_data: bytes = b"") -> Result:
+        m.INCIDENTS.labels(incident.kind, incident.state).inc()
         gw = self.connector.gateway(self._cluster(incident), read_only=True)
         target = self.resolve_target(incident, gw)
         if incident.state == "closed":
@@ -268,6 +270,7 @@ class Healer:
             owner = self._claim_owner()
             claim = self.ledger.claim(key, owner, self.clock(), self.settings.claim_lease_seconds)
             if claim.status == "in_progress":
+                m.DUPLICATES.labels("in_progress").inc()
                 return Result("duplicate")
             if claim.status == "done":
                 record = claim.record
@@ -276,6 +279,7 @@ class Healer:
                     start_step = int(record.get("step", 0)) + 1
                     continue
                 self._retry_notification(key, record, incident, target, trace)
+                m.DUPLICATES.labels("done").inc()
                 return Result("duplicate")
             break
         try:
@@ -632,6 +636,9 @@ class Healer:
         self, key: str, incident: Incident, target: Target, decision: DecisionInfo, trace: str, evidence_uri: str
     ) -> DecisionInfo:
         record = self._record(incident, target, decision, evidence_uri)
+        m.DECISIONS.labels(decision.outcome, decision.action or "-", decision.reason or "-").inc()
+        if "action_duration_ms" in decision.parameters:
+            m.ACTION_SECONDS.labels(decision.action).observe(float(decision.parameters["action_duration_ms"]) / 1000)
         wants_notify = decision.outcome in NOTIFY_OUTCOMES and self.notifier.enabled
         # While this delivery is still sending, a concurrent copy must not send the same message again.
         s = self.settings
@@ -674,6 +681,7 @@ class Healer:
         try:
             attempts = self.notifier.send(notification, trace)
         except NotifyFailed as exc:
+            m.NOTIFICATIONS.labels("failed").inc()
             self.ledger.update_record(key, {"notified": False, "notify_error": str(exc), "notify_lease_until": 0})
             log.error(
                 "notification not delivered (Pub/Sub will redeliver; the action will not repeat): %s",
@@ -681,6 +689,7 @@ class Healer:
                 extra={"fields": {"incident_id": incident.incident_id, "ledger_key": key}},
             )
             raise
+        m.NOTIFICATIONS.labels("delivered").inc()
         self.ledger.update_record(key, {"notified": True, "notify_attempts": attempts, "notify_error": ""})
 
     def _retry_notification(

@@ -78,11 +78,18 @@ class _Lazy:
                     kubeconfig=s.kubeconfig,
                     context=s.kube_context,
                     request_timeout=s.kube_request_timeout_seconds,
+                    on_call=_count_kube_call,
                 ),
                 ChatOpsNotifier(s),
                 open_audit(s.actions_table),
             )
         return self._healer
+
+
+def _count_kube_call(call: Any) -> None:
+    from self_healing_service import metrics
+
+    metrics.KUBE_CALLS.labels(call.verb, call.resource, call.error or "none").inc()
 
 
 def _text(status: int, message: str) -> Response:
@@ -135,6 +142,13 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
     def healthz() -> Response:
         return jsonify({"status": "ok", "dry_run": settings.dry_run})
 
+    @app.get("/metrics")
+    def metrics_route() -> Response:
+        from self_healing_service import metrics
+
+        body, content_type = metrics.render()
+        return Response(body, mimetype=content_type.split(";")[0], content_type=content_type)
+
     @app.post("/")
     def push() -> Response:
         denied = authenticate(push_verifier)
@@ -144,6 +158,9 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
             message = parse_push_envelope(request.get_data())
             incident = parse_notification(message.data)
         except MalformedMessage as exc:
+            from self_healing_service import metrics
+
+            metrics.MALFORMED.inc()
             log.error("malformed push message (answering 400 so it goes to the dead-letter topic): %s", exc)
             return _text(400, f"malformed message: {exc}")
         if isinstance(incident, ConsoleTestNotification):
@@ -152,6 +169,9 @@ def create_app(settings: Settings | None = None, *, ledger: Ledger | None = None
         try:
             result = state.healer.handle(incident, g.trace, message.data)
         except TransientError as exc:
+            from self_healing_service import metrics
+
+            metrics.TRANSIENT.labels(type(exc).__name__).inc()
             log.error(
                 "transient failure, asking Pub/Sub to redeliver: %s",
                 exc,

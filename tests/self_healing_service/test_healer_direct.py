@@ -274,3 +274,28 @@ def test_token_signed_by_another_key_is_refused(
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 401
+
+
+def test_metrics_count_incidents_decisions_and_kube_calls(cluster: Any, chatops_receiver: HttpReceiver) -> None:
+    client = make_client(cluster, chatops_receiver)
+    before = client.get("/metrics").get_data(as_text=True)
+    pod = pods_of(cluster, "shop", "checkout")[0]
+    client.post("/", data=push_body(incident_doc(pod_name=pod)), content_type="application/json")
+    client.post("/", data=push_body(incident_doc(pod_name=pod)), content_type="application/json")
+    client.post("/", data=b"{}", content_type="application/json")
+    after = client.get("/metrics").get_data(as_text=True)
+
+    def value(text: str, line_start: str) -> float:
+        return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(line_start))
+
+    assert value(after, 'healer_incidents_received_total{kind="high_cpu",state="open"}') - value(
+        before, 'healer_incidents_received_total{kind="high_cpu",state="open"}') == 2
+    assert value(after, 'healer_decisions_total{action="restart",outcome="acted"') - value(
+        before, 'healer_decisions_total{action="restart",outcome="acted"') == 1
+    assert value(after, 'healer_ledger_conflicts_total{status="done"}') - value(
+        before, 'healer_ledger_conflicts_total{status="done"}') == 1
+    assert value(after, "healer_malformed_messages_total") - value(before, "healer_malformed_messages_total") == 1
+    assert value(after, 'healer_kube_api_calls_total{error="none",resource="deployments",verb="patch"}') - value(
+        before, 'healer_kube_api_calls_total{error="none",resource="deployments",verb="patch"}') == 1
+    assert value(after, "healer_notifications_total") - value(before, "healer_notifications_total") == 1
+    assert "healer_action_duration_seconds_bucket" in after
