@@ -265,15 +265,20 @@ class AggregateWorkloadWindows(beam.PTransform):
 class ScoreFeatures(beam.PTransform):
     """Feature rows -> ``anomaly_scores`` rows, scored by RunInference with the sklearn handler."""
 
-    def __init__(self, model_dir: str, metadata: ArtifactMetadata) -> None:
+    def __init__(self, model_dir: str, metadata: ArtifactMetadata, streaming: bool) -> None:
         super().__init__()
         self.model_dir = model_dir
         self.metadata = metadata
+        self.streaming = streaming
 
     def expand(self, features: Any) -> Any:
         from apache_beam.ml.inference.base import RunInference
 
         metadata = self.metadata
+        if not self.streaming:
+            # Batches never cross windows: a backfill scores in the global window so that
+            # RunInference can batch many minutes at once (each row keeps its window_end).
+            features = features | "GlobalWindowForBatching" >> beam.WindowInto(window.GlobalWindows())
         return (
             features
             | "KeyedVector" >> beam.Map(keyed_vector, metadata.state)
@@ -428,7 +433,7 @@ def build_pipeline(p: Any, options: PipelineOptions) -> PipelineOutputs:
 
     scores = None
     if metadata is not None:
-        scores = features | "ScoreFeatures" >> ScoreFeatures(config.model_dir, metadata)
+        scores = features | "ScoreFeatures" >> ScoreFeatures(config.model_dir, metadata, config.streaming)
         if config.scores_table:
             _ = scores | "WriteScoresBigQuery" >> _bigquery_sink(config.scores_table, config.bigquery_method)
         if config.duckdb_path:

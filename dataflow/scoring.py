@@ -2,8 +2,9 @@
 
 The artifact's ``model.joblib`` is a plain scikit-learn ``Pipeline``, loaded by
 ``SklearnModelHandlerNumpy``; the calibration and explanation state from its
-``metadata.json`` travels with the ``inference_fn`` (a picklable partial), so
-workers need nothing but the two files.
+``metadata.json`` is read once at pipeline construction and travels with the
+``inference_fn`` (a picklable partial of this module's function, so workers need
+this repository's packages, as for every other step).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from anomaly_detection_model.artifact import MODEL_FILE, ArtifactMetadata, fetch
 from anomaly_detection_model.features import row_vector
 from anomaly_detection_model.workload_model import ScoringState, explain, score_with
 from dataflow.window_features import iso_utc
+
+MAX_BATCH = 2000  # rows per score_samples call
 
 
 def load_scoring_metadata(model_dir: str) -> ArtifactMetadata:
@@ -43,6 +46,7 @@ def make_model_handler(model_dir: str, metadata: ArtifactMetadata) -> Any:
             model_uri=model_file_uri(model_dir),
             model_file_type=ModelFileType.JOBLIB,
             inference_fn=inference_fn,
+            max_batch_size=MAX_BATCH,
         )
     )
 

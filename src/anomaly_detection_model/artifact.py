@@ -201,8 +201,8 @@ def publish_artifact(local_dir: Path, root: str, version: str) -> str:
         for name in (MODEL_FILE, METADATA_FILE):
             bucket.blob(f"{prefix}/{name}").upload_from_filename(str(local_dir / name))
         return target
-    destination = Path(target)
-    if destination.resolve() != local_dir.resolve():
+    destination = Path(target).resolve()  # the registry records where it is, from anywhere
+    if destination != local_dir.resolve():
         destination.mkdir(parents=True, exist_ok=True)
         for name in (MODEL_FILE, METADATA_FILE):
             shutil.copy2(local_dir / name, destination / name)

@@ -226,7 +226,7 @@ def _robust_stats(matrix: np.ndarray) -> RobustStats:
     )
 
 
-def _calibrate(raw: np.ndarray, threshold_quantile: float) -> Calibration:
+def calibrate(raw: np.ndarray, threshold_quantile: float) -> Calibration:
     quantiles = np.quantile(raw, _QUANTILE_LEVELS)
     raw_threshold = float(np.quantile(raw, threshold_quantile))
     spread = float(max(raw_threshold - float(np.median(raw)), 1e-6))
@@ -263,5 +263,5 @@ def train(frame: pd.DataFrame, params: TrainingParams | None = None) -> Workload
     estimator.fit(matrix)
     robust = _robust_stats(matrix)
     raw = raw_anomaly(estimator, matrix, robust, TAIL_WEIGHT)
-    state = ScoringState(calibration=_calibrate(raw, params.threshold_quantile), robust=robust, impute=impute)
+    state = ScoringState(calibration=calibrate(raw, params.threshold_quantile), robust=robust, impute=impute)
     return WorkloadModel(estimator=estimator, state=state, extra={"params": params.__dict__.copy()})
