@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -299,3 +300,54 @@ def test_metrics_count_incidents_decisions_and_kube_calls(cluster: Any, chatops_
         before, 'healer_kube_api_calls_total{error="none",resource="deployments",verb="patch"}') == 1
     assert value(after, "healer_notifications_total") - value(before, "healer_notifications_total") == 1
     assert "healer_action_duration_seconds_bucket" in after
+
+
+def test_circuit_breaker_stops_all_actions_in_the_cluster_and_says_so(cluster: Any, chatops_receiver: HttpReceiver,
+                                                                      tmp_path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndefaults:\n  cooldown: 0s\n  circuit_breaker: {limit: 1, window: 10m}\n"
+                      "rules:\n  - name: any\n    match: {kinds: [high_cpu]}\n    ladder: [{action: restart}]\n")
+    client = make_client(cluster, chatops_receiver, HEALER_POLICY_FILE=str(policy))
+    for n, app in enumerate(("checkout", "checkout")):
+        doc = incident_doc(pod_name=pods_of(cluster, "shop", app)[0], incident_id=f"0.breaker{n}")
+        client.post("/", data=push_body(doc), content_type="application/json")
+    last = notifications(chatops_receiver)[-1]["decision"]
+    assert last["outcome"] == "refused" and last["reason"] == "circuit_breaker"
+    assert "circuit breaker open" in last["detail"] and "all actions in it are stopped" in last["detail"]
+    assert len(restarts(cluster)) == 1
+
+
+def test_maintenance_window_refuses(cluster: Any, chatops_receiver: HttpReceiver, tmp_path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("version: 1\ndefaults:\n  maintenance_windows:\n"
+                      "    - {days: [mon, tue, wed, thu, fri, sat, sun], start: '00:00', end: '23:59'}\n"
+                      "rules:\n  - name: any\n    match: {kinds: [high_cpu]}\n    ladder: [{action: restart}]\n")
+    client = make_client(cluster, chatops_receiver, HEALER_POLICY_FILE=str(policy))
+    client.post("/", data=push_body(incident_doc(pod_name=pods_of(cluster, "shop", "checkout")[0])),
+                content_type="application/json")
+    [note] = notifications(chatops_receiver)
+    assert note["decision"]["reason"] == "maintenance_window"
+    assert cluster.mutating_requests() == []
+
+
+def test_evidence_is_captured_before_the_action_and_every_decision_is_audited(
+        cluster: Any, chatops_receiver: HttpReceiver, tmp_path) -> None:
+    import duckdb
+
+    audit = tmp_path / "actions.duckdb"
+    client = make_client(cluster, chatops_receiver, HEALER_EVIDENCE_BUCKET=str(tmp_path / "evidence"),
+                         HEALER_ACTIONS_TABLE=f"duckdb:{audit}")
+    pod = pods_of(cluster, "shop", "checkout")[0]
+    client.post("/", data=push_body(incident_doc(pod_name=pod)), content_type="application/json")
+    client.post("/", data=push_body(incident_doc(pod_name=pods_of(cluster, "shop", "checkout")[0],
+                                                 incident_id="0.again")), content_type="application/json")
+    first = notifications(chatops_receiver)[0]
+    evidence = json.loads(Path(first["links"]["evidence"]).read_text())
+    assert evidence["pod"] == pod and evidence["action"] == "restart"
+    assert "checkout" in evidence["logs"] and evidence["status"]["phase"] == "Running"
+    with duckdb.connect(str(audit)) as con:
+        rows = con.execute("SELECT incident_id, outcome, reason, action, target_name, evidence_uri "
+                           "FROM healing_actions ORDER BY decided_at").fetchall()
+    assert [(r[0], r[1], r[2]) for r in rows] == [("0.nq8x2k5v1abc", "acted", "policy:high-cpu"),
+                                                  ("0.again", "refused", "cooldown")]
+    assert rows[0][3] == "restart" and rows[0][4] == "checkout" and rows[0][5] == first["links"]["evidence"]
