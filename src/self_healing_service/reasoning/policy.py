@@ -7,6 +7,7 @@ with a message naming the field, not at the first incident.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -120,6 +121,21 @@ class ReasoningPolicy:
 
 
 _TUPLE_FIELDS = ("allowed_actions", "protected_namespaces")
+_SECONDS_FIELDS = ("timeout_seconds", "cache_ttl_seconds", "circuit_open_seconds")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)\s*$")
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def _seconds(key: str, value: object) -> object:
+    """Seconds from a number or a duration string like ``15s``, ``5m``, ``1h`` (as the policy file writes them)."""
+    if isinstance(value, str):
+        match = _DURATION.match(value)
+        if not match:
+            raise PolicyError(f"{key}: {value!r} is not a duration (e.g. 15s, 5m, 1h)")
+        return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
 
 
 def policy_from_mapping(data: Mapping[str, Any]) -> ReasoningPolicy:
@@ -136,8 +152,8 @@ def policy_from_mapping(data: Mapping[str, Any]) -> ReasoningPolicy:
             if isinstance(value, str) or not isinstance(value, list | tuple):
                 raise PolicyError(f"{key}: expected a list of strings, got {type(value).__name__}")
             values[key] = tuple(value)
-        elif key in ("timeout_seconds", "cache_ttl_seconds", "circuit_open_seconds") and isinstance(value, int):
-            values[key] = float(value) if not isinstance(value, bool) else value
+        elif key in _SECONDS_FIELDS:
+            values[key] = _seconds(key, value)
         else:
             values[key] = value
     return ReasoningPolicy(**values)

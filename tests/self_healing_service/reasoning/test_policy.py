@@ -57,6 +57,10 @@ def test_from_mapping_builds_and_rejects_unknown_keys() -> None:
     )
     assert policy.allowed_actions == ("restart", "rollback")
     assert policy.timeout_seconds == 10.0
+    durations = policy_from_mapping({"timeout_seconds": "15s", "cache_ttl_seconds": "2h", "circuit_open_seconds": "5m"})
+    assert (durations.timeout_seconds, durations.cache_ttl_seconds, durations.circuit_open_seconds) == (15, 7200, 300)
+    with pytest.raises(PolicyError, match=r"timeout_seconds.*duration"):
+        policy_from_mapping({"timeout_seconds": "soon"})
     with pytest.raises(PolicyError, match="max_calls"):
         policy_from_mapping({"max_calls": 3})
     with pytest.raises(PolicyError, match="allowed_actions"):
