@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from fleet_insight.resources import raise_memory_limit
 from self_healing_service.errors import KubeNotFound, KubeRefused
 from self_healing_service.kube import KubeGateway
 
@@ -265,7 +266,6 @@ def format_mebibytes(value: int) -> str:
 def plan_raise_memory(gw: KubeGateway, target: ActionTarget, params: dict[str, Any], now: float) -> Plan:
     dep = _deployment(gw, target)
     factor = float(params.get("factor", 1.5))
-    cap = parse_bytes(str(params.get("cap", "4Gi")))
     containers = (((dep.get("spec") or {}).get("template") or {}).get("spec") or {}).get("containers") or []
     chosen = next((c for c in containers if c.get("name") == target.container), None) if target.container else None
     if chosen is None:
@@ -275,10 +275,11 @@ def plan_raise_memory(gw: KubeGateway, target: ActionTarget, params: dict[str, A
     limits = (chosen.get("resources") or {}).get("limits") or {}
     if "memory" not in limits:
         raise NotApplicable(f"container {chosen.get('name')} has no memory limit to raise")
-    current = parse_bytes(str(limits["memory"]))
-    wanted = min(cap, int(current * factor))
-    if wanted <= current:
-        raise NotApplicable(f"memory limit {limits['memory']} is already at the cap {params.get('cap', '4Gi')}")
+    # The same rule as the fleet report's resource advice, so chat and report never disagree.
+    advice = raise_memory_limit(str(limits["memory"]), oom_events=1, factor=factor, cap=str(params.get("cap", "4Gi")))
+    if not advice.changed or advice.value is None:
+        raise NotApplicable(f"memory limit {limits['memory']} not raised: {advice.reason}")
+    wanted = int(advice.value)
     new_limit = format_mebibytes(wanted)
     requests = (chosen.get("resources") or {}).get("requests") or {}
     resources: dict[str, Any] = {"limits": {"memory": new_limit}}
