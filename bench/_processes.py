@@ -14,6 +14,9 @@ import requests
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# A benchmark stopped with SIGTERM (e.g. by `timeout`) still runs its `finally` blocks and stops its servers.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
 
 def free_port() -> int:
     with socket.socket() as sock:

@@ -101,15 +101,17 @@ def main() -> None:
                     with lock:
                         lost.append(n)
 
-        started = time.perf_counter()
-        threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
-        status_json = requests.get(url + "/control/v1/status", timeout=10).json()
-        stop(healer)
+        try:
+            started = time.perf_counter()
+            threads = [threading.Thread(target=worker) for _ in range(CONCURRENCY)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            elapsed = time.perf_counter() - started
+            status_json = requests.get(url + "/control/v1/status", timeout=10).json()
+        finally:
+            stop(healer)
         restarts = [r for r in cluster.mutating_requests() if r.verb == "patch" and "/deployments/" in r.path]
     per_target = Counter(r.path.rsplit("/", 1)[-1] for r in restarts)
     print(
