@@ -132,15 +132,32 @@ def _step(raw: object, index: int) -> PlanStep:
     return PlanStep(action=action, parameters=checked, namespace=namespace, reason=reason)
 
 
+def _embeds_json_object(text: str) -> bool:
+    """Whether a complete JSON object starts at the text's first ``{`` (with other text around it)."""
+    start = text.find("{")
+    if start < 0:
+        return False
+    try:
+        json.JSONDecoder().raw_decode(text, start)
+    except (json.JSONDecodeError, RecursionError):
+        return False
+    return True
+
+
 def parse_answer(text: str, max_steps: int) -> PlanDraft:
     """Parse and check the model's answer text; :class:`AnswerRejected` says why it is unusable."""
     try:
         doc = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
         preview = " ".join(text.split())[:80]
+        if _embeds_json_object(text):
+            # A JSON object wrapped in prose or code fences: the model wrote outside the schema.
+            raise AnswerRejected(
+                FallbackReason.SCHEMA_VIOLATION, f"the answer has text outside the JSON object: {preview!r}"
+            ) from exc
         why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
         raise AnswerRejected(
-            FallbackReason.MALFORMED_RESPONSE, f"the answer is not one JSON document ({why}): {preview!r}"
+            FallbackReason.MALFORMED_RESPONSE, f"the answer is not valid JSON ({why}): {preview!r}"
         ) from exc
     if not isinstance(doc, Mapping):
         raise AnswerRejected(FallbackReason.SCHEMA_VIOLATION, f"answer: expected an object, got {type(doc).__name__}")

@@ -84,7 +84,9 @@ def test_bad_parameters_are_rejected(action: str, parameters: dict[str, Any]) ->
     [
         ("", FallbackReason.MALFORMED_RESPONSE),
         ("I think you should restart it.", FallbackReason.MALFORMED_RESPONSE),
-        (_answer([_step("restart")]) + " Hope this helps!", FallbackReason.MALFORMED_RESPONSE),
+        (_answer([_step("restart")]) + " Hope this helps!", FallbackReason.SCHEMA_VIOLATION),
+        ("```json\n" + _answer([_step("restart")]) + "\n```", FallbackReason.SCHEMA_VIOLATION),
+        ('{"hypothesis": "leak", "steps": [', FallbackReason.MALFORMED_RESPONSE),
         ("[" * 100000, FallbackReason.MALFORMED_RESPONSE),
         ("[]", FallbackReason.SCHEMA_VIOLATION),
         (_answer([_step("restart")], confidence="high"), FallbackReason.SCHEMA_VIOLATION),

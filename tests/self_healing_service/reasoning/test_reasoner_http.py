@@ -112,7 +112,7 @@ def test_auto_run_threshold_comes_from_policy(
     [
         ("very_low_confidence.json", FallbackReason.LOW_CONFIDENCE),
         ("malformed_json.json", FallbackReason.MALFORMED_RESPONSE),
-        ("text_outside_schema.json", FallbackReason.MALFORMED_RESPONSE),
+        ("text_outside_schema.json", FallbackReason.SCHEMA_VIOLATION),
         ("schema_violation.json", FallbackReason.SCHEMA_VIOLATION),
         ("unknown_action.json", FallbackReason.UNKNOWN_ACTION),
         ("bad_parameters.json", FallbackReason.BAD_PARAMETERS),
