@@ -351,3 +351,31 @@ def test_evidence_is_captured_before_the_action_and_every_decision_is_audited(
     assert [(r[0], r[1], r[2]) for r in rows] == [("0.nq8x2k5v1abc", "acted", "policy:high-cpu"),
                                                   ("0.again", "refused", "cooldown")]
     assert rows[0][3] == "restart" and rows[0][4] == "checkout" and rows[0][5] == first["links"]["evidence"]
+
+
+def test_each_decision_is_one_cloud_logging_json_line_with_the_trace(cluster: Any,
+                                                                     chatops_receiver: HttpReceiver) -> None:
+    from self_healing_service.logging_setup import CloudLoggingFormatter
+
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(CloudLoggingFormatter().format(record))
+
+    handler = Capture()
+    logger = logging.getLogger("self_healing_service.decisions")
+    logger.addHandler(handler)
+    try:
+        client = make_client(cluster, chatops_receiver, GOOGLE_CLOUD_PROJECT="acme-prod")
+        pod = pods_of(cluster, "shop", "checkout")[0]
+        client.post("/", data=push_body(incident_doc(pod_name=pod)), content_type="application/json",
+                    headers={"X-Cloud-Trace-Context": "105445aa7843bc8bf206b12000100000/1;o=1"})
+    finally:
+        logger.removeHandler(handler)
+    [line] = lines
+    entry = json.loads(line)
+    assert entry["severity"] == "INFO"
+    assert entry["message"].startswith("healer decision: acted restart on prod-gke/shop/checkout")
+    assert entry["logging.googleapis.com/trace"] == "projects/acme-prod/traces/105445aa7843bc8bf206b12000100000"
+    assert entry["decision"]["incident_id"] == "0.nq8x2k5v1abc" and entry["decision"]["outcome"] == "acted"
