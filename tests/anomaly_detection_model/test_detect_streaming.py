@@ -121,8 +121,32 @@ def test_a_persistent_shift_raises_one_alert_and_a_later_event_raises_another() 
         {"tolerance": 0.0},
         {"peak_decay": 1.0},
         {"alert_level": 0.0},
+        {"stuck_rows": -1},
     ],
 )
 def test_invalid_parameters_are_rejected(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         DetectorParams(**bad)  # type: ignore[arg-type]
+
+
+def test_a_value_stuck_longer_than_ever_before_is_flagged() -> None:
+    values = list(make_series(2000, seed=13, daily_amplitude=6.0).values)
+    stuck_from = 1500
+    for i in range(stuck_from, 1700):
+        values[i] = values[stuck_from]
+    scores = score_series(values)
+    alerts = [i for i, score in enumerate(scores) if score >= ALERT_LEVEL and i >= LEARNING_ROWS]
+    assert alerts
+    assert stuck_from + DetectorParams().stuck_rows <= alerts[0] <= stuck_from + 2 * DetectorParams().stuck_rows
+    unchecked = score_series(values, DetectorParams(stuck_rows=0))
+    assert max(unchecked[stuck_from:1700]) < ALERT_LEVEL
+
+
+def test_series_that_often_repeat_values_are_not_flagged_for_usual_runs() -> None:
+    # An idle-then-busy metric: runs of zeros up to 60 rows long are normal for it.
+    values: list[float] = []
+    pattern = make_series(4000, seed=17).values
+    for i in range(4000):
+        values.append(0.0 if (i // 60) % 3 == 0 else pattern[i])
+    scores = score_series(values)
+    assert max(scores[LEARNING_ROWS:]) < ALERT_LEVEL

@@ -13,9 +13,15 @@ with everything this series has done before?" and turns the most unusual answer 
    (min(#<=m, #>=m) + 1) / (n + 1). Beyond the range it keeps shrinking by a factor e for every
    `tolerance` x (reference range) of excess, so a value far outside everything seen is far more
    surprising than one that just touches a new maximum.
-4. Score. p = the smallest tail over the scales; score = min(1, -log10(p) / score_decades).
+4. Stuck values. A metric that repeats the exact same value for longer than it ever has (a dead
+   agent, a frozen exporter) is anomalous even when the value itself is ordinary. The current
+   run of repeats is compared with the runs that ended within the history: once it is
+   `stuck_rows` rows longer than the longest of them, its tail shrinks by a factor e per
+   `tolerance` x (that longest run, at least 1) further rows.
+5. Score. p = the smallest tail over the scales and the stuck check;
+   score = min(1, -log10(p) / score_decades).
    A score of 0.4 means p = 1e-4; the score is comparable between series of any unit or shape.
-5. One alert per event. The detector tracks the recent peak score, decaying by `peak_decay` per
+6. One alert per event. The detector tracks the recent peak score, decaying by `peak_decay` per
    row. A row reports its score only if it beats that peak and the peak is below `alert_level`;
    otherwise it reports 0. After an alert the detector stays quiet until the peak has decayed
    below the alert level, and an escalating event extends the quiet period instead of alerting
@@ -45,6 +51,7 @@ class DetectorParams:
     score_decades: float = 10.0
     peak_decay: float = 0.99
     alert_level: float = 0.4
+    stuck_rows: int = 10
 
     def __post_init__(self) -> None:
         if not self.scales or any(k < 1 for k in self.scales):
@@ -55,6 +62,8 @@ class DetectorParams:
             raise ValueError("tolerance and score_decades must be > 0, peak_decay in [0, 1)")
         if not 0 < self.alert_level <= 1:
             raise ValueError("alert_level must be in (0, 1]")
+        if self.stuck_rows < 0:
+            raise ValueError("stuck_rows must be >= 0 (0 turns the stuck-value check off)")
 
 
 class _Scale:
@@ -80,6 +89,10 @@ class StreamingDetector:
         self._scales = [_Scale(k) for k in self.params.scales]
         self._rows = 0
         self._peak = 0.0
+        self._previous_value: float | None = None
+        self._repeats = 0
+        self._finished_runs: list[int] = []
+        self._run_ends: deque[tuple[int, int]] = deque()
 
     def update(self, value: float) -> float:
         """Score one value using only this and earlier values, then learn from it."""
@@ -128,6 +141,10 @@ class StreamingDetector:
                 arrivals.append(settled)
                 if len(arrivals) > params.history:
                     del reference[bisect_left(reference, arrivals.popleft())]
+        if params.stuck_rows:
+            stuck_tail = self._stuck_tail(value, rows)
+            if stuck_tail < tail:
+                tail = stuck_tail
         if rows <= params.warmup:
             return 0.0
         score = -math.log10(tail) / params.score_decades if tail > 0.0 else 1.0
@@ -139,6 +156,34 @@ class StreamingDetector:
             return 0.0
         self._peak = score
         return score
+
+    def _stuck_tail(self, value: float, rows: int) -> float:
+        """Tail probability of the current run of repeated values among the runs in the history."""
+        runs = self._finished_runs
+        ends = self._run_ends
+        if value == self._previous_value:
+            self._repeats += 1
+        else:
+            if self._repeats:
+                insort(runs, self._repeats)
+                ends.append((rows - 1, self._repeats))
+            self._repeats = 0
+        self._previous_value = value
+        history = self.params.history
+        while ends and ends[0][0] <= rows - history:
+            del runs[bisect_left(runs, ends.popleft()[1])]
+        repeats = self._repeats
+        if not repeats or rows - repeats <= self.params.warmup:
+            return 1.0  # not repeating, or repeating since the warm-up: that is the series' normal
+        size = min(rows - 1, history)
+        longer = len(runs) - bisect_left(runs, repeats)
+        if longer:
+            return (longer + 1) / (size + 1)
+        longest = runs[-1] if runs else 0
+        if repeats < longest + self.params.stuck_rows:
+            return 1.0
+        unit = max(self.params.tolerance * longest, 1.0)
+        return math.exp(-(repeats - longest) / unit) / (size + 1)
 
 
 def score_series(values: Iterable[float], params: DetectorParams | None = None) -> list[float]:
