@@ -179,7 +179,10 @@ def _full_blocks(
     blocks.append(_section(f"*What was observed*\n{escape(truncate(content.observed, limit))}"))
     decision = escape(truncate(content.decision, limit))
     reason = escape(truncate(content.reason, limit))
-    blocks.append(_section(f"*What the healer decided*\n{decision}\n*Why:* {reason}"))
+    decided = f"*What the healer decided*\n{decision}\n*Why:* {reason}"
+    if content.parameters and level < 2:
+        decided += f"\n_Details: {escape(truncate(content.parameters, 500))}_"
+    blocks.append(_section(decided))
     blocks.append(_section(f"*What to do next*\n{content.next_step}"))
     links_line = _links_line(content, max_url=(3000, 1000, 300)[level])
     if links_line:

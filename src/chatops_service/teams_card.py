@@ -61,6 +61,11 @@ def _card(content: MessageContent, links: Sequence[CardLink], *, level: int) -> 
         _text("**What the healer decided**", spacing="Medium"),
         _text(truncate(content.decision, limit)),
         _text(f"**Why:** {truncate(content.reason, limit)}"),
+        *(
+            [_text(f"Details: {truncate(content.parameters, 500)}", size="Small", isSubtle=True)]
+            if content.parameters and level < 2
+            else []
+        ),
         _text("**What to do next**", spacing="Medium"),
         _text(truncate(content.next_step.replace("*", "**"), limit)),
     ]

@@ -94,6 +94,7 @@ class MessageContent:
     next_step: str
     links: tuple[tuple[str, str], ...]  # (label, url)
     documentation: str
+    parameters: str  # the action's parameters, "k=v, ..." (small print)
     incident_id: str
     incident_state: str
     dry_run: bool
@@ -194,10 +195,38 @@ def decision_text(n: Notification) -> str:
         text = "The healer did not act: no healing policy applies to this alert."
     if dec.step:
         text += f" (step {dec.step + 1} of the policy's action ladder)"
-    if dec.parameters:
-        params = ", ".join(f"{k}={v}" for k, v in sorted(dec.parameters.items()))
-        text += f" Parameters: {params}."
     return text
+
+
+def parameters_text(n: Notification) -> str:
+    params = n.decision.parameters
+    return ", ".join(f"{k}={v}" for k, v in sorted(params.items())) if params else ""
+
+
+def next_step(n: Notification) -> str:
+    """What the on-call engineer should do now; refusals say what lifts them."""
+    dec, target = n.decision, n.target
+    if dec.outcome != "refused":
+        return _NEXT_STEP.get(dec.outcome, "")
+    reason = dec.reason
+    where = f"{target.namespace}/{target.name}" if target.namespace and target.name else "the target"
+    if reason in ("silenced", "paused"):
+        return (
+            f"Someone silenced or paused {where}. To let the healer act again: `/selfheal resume {where}`. "
+            "Until then, handle the alert by hand."
+        )
+    if reason.startswith("cooldown"):
+        return (
+            "The healer changed this target recently and is waiting out its cooldown. "
+            "If the problem is getting worse, act by hand."
+        )
+    if reason.startswith("budget"):
+        return "The healer has used its action budget (it limits how many changes it makes). Act by hand if needed."
+    if reason == "maintenance_window":
+        return "A maintenance window is active; the healer stays out until it ends. Act by hand if needed."
+    if reason in ("protected_namespace", "opted_out", "not_opted_in", "unsupported_target"):
+        return "By policy the healer never acts on this target. Handle the alert by hand."
+    return _NEXT_STEP["refused"]
 
 
 def reason_text(n: Notification) -> str:
@@ -228,6 +257,7 @@ def describe(n: Notification) -> MessageContent:
         decision=clean(content.decision),
         reason=clean(content.reason),
         documentation=clean(content.documentation),
+        parameters=clean(content.parameters),
         context=clean(content.context),
     )
 
@@ -267,7 +297,8 @@ def _describe(n: Notification) -> MessageContent:
         observed=observed_text(n),
         decision=decision_text(n),
         reason=reason_text(n),
-        next_step=_NEXT_STEP.get(n.decision.outcome, ""),
+        next_step=next_step(n),
+        parameters=parameters_text(n),
         links=tuple((label, url) for label, url in links if url),
         documentation=n.incident.documentation.strip(),
         incident_id=n.incident.incident_id,

@@ -99,9 +99,21 @@ def test_mrkdwn_control_characters_are_escaped(load) -> None:
 _long_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=12000)
 
 
+# Target names come from Kubernetes: DNS labels/subdomains of at most 253 characters.
+_k8s_name = st.from_regex(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", fullmatch=True)
+
+
 @settings(max_examples=25, deadline=None)
-@given(detail=_long_text, summary=_long_text, documentation=_long_text, name=st.text(min_size=1, max_size=300))
-def test_any_content_fits_slack_and_teams_limits(detail: str, summary: str, documentation: str, name: str) -> None:
+@given(
+    detail=_long_text,
+    summary=_long_text,
+    documentation=_long_text,
+    reason=st.text(max_size=300),
+    name=_k8s_name,
+)
+def test_any_content_fits_slack_and_teams_limits(
+    detail: str, summary: str, documentation: str, reason: str, name: str
+) -> None:
     doc = {
         "schema_version": "1",
         "notification_id": "n1",
@@ -113,7 +125,7 @@ def test_any_content_fits_slack_and_teams_limits(detail: str, summary: str, docu
             "documentation": documentation,
         },
         "target": {"cluster": name, "namespace": name, "kind": "Deployment", "name": name, "pod": name, "labels": {}},
-        "decision": {"outcome": "held_for_approval", "action": "rollback", "detail": detail, "reason": name},
+        "decision": {"outcome": "held_for_approval", "action": "rollback", "detail": detail, "reason": reason},
         "links": {"incident": "https://console.cloud.google.com/" + "x" * 2000, "logs": "https://l.example/" + name},
     }
     n = parse_notification(doc)
@@ -176,3 +188,30 @@ def test_teams_card_uses_only_known_adaptive_card_elements(load, outcome: str) -
         else:
             assert all(set(f) == {"title", "value"} and f["value"] for f in element["facts"])
     assert all(set(a) == {"type", "title", "url"} and a["url"].startswith("https://") for a in card["actions"])
+
+
+@pytest.mark.parametrize(
+    ("reason", "expected"),
+    [
+        ("silenced", "/selfheal resume shop/checkout"),
+        ("cooldown", "cooldown"),
+        ("budget_deployment_hour", "action budget"),
+        ("protected_namespace", "never acts on this target"),
+        ("maintenance_window", "maintenance window"),
+        ("something_new", "will not act on this"),
+    ],
+)
+def test_refusals_say_what_lifts_them(load, reason: str, expected: str) -> None:
+    content = describe(_notification(load, outcome="refused", reason=reason, detail="d"))
+    assert expected in content.next_step
+    assert content.headline == f"[CRITICAL] Healer did not act on prod-gke/shop/checkout ({reason.replace('_', ' ')})"
+
+
+def test_action_parameters_are_small_print_not_part_of_the_sentence(load) -> None:
+    n = _notification(load, parameters={"to": 3, "from": 2}, action="scale_out")
+    content = describe(n)
+    assert content.decision == "The healer scaled out Deployment checkout."
+    assert content.parameters == "from=2, to=3"
+    message = build_message(content, ActionRef.from_notification(n, "d"), [])
+    assert "_Details: from=2, to=3_" in json.dumps(message.block_dicts())
+    assert "from=2" not in message.text
