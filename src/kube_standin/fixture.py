@@ -432,7 +432,8 @@ def _load_deployment(controller: Controller, namespace: str, spec: Any, where: s
         current = clone(controller.store.get("deployments", namespace, name) or created)
         current["spec"]["paused"] = True
         controller.store.put("deployments", current)
-    controller.sync(force=True)
+    if history or paused:
+        controller.sync(force=True)
 
 
 def _images(step: Any, where: str, known: dict[str, str]) -> dict[str, str]:
