@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=240.0,
         help="accelerated time base: cloud seconds per demo second (default 240: one aligned minute every 250 ms)",
     )
+    parser.add_argument(
+        "--no-anomaly",
+        action="store_true",
+        help="skip the anomaly model (it is trained once through the local pipeline and reused from OUT/model)",
+    )
     parser.add_argument("--rules", type=Path, default=Path("config/alert_rules.yaml"), help="alert rules file")
     parser.add_argument("--policy", type=Path, default=Path("config/demo/healer_policy.yaml"), help="healer policy")
     parser.add_argument(
@@ -83,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         faults=args.faults,
         dry_run=args.dry_run,
         speed=args.speed,
+        anomaly=not args.no_anomaly,
         child_env={k: v for k, v in os.environ.items() if k in CHILD_ENV_KEYS},
     )
     try:

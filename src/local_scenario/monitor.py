@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from local_scenario.cluster import StandinCluster
 from local_scenario.evaluator import AlertEvaluator, AlertEvent, Sample, SeriesKey
@@ -21,6 +21,10 @@ from local_scenario.incidents import ClusterIdentity, incident_payload
 from local_scenario.timeline import Timeline
 
 Publish = Callable[[dict[str, Any]], str]
+
+
+class Scorer(Protocol):
+    def score(self, usage: dict[str, Any]) -> dict[tuple[str, str], float]: ...
 
 
 @dataclass
@@ -33,6 +37,8 @@ class SeriesPoint:
 class Observations:
     # (policy name, namespace, workload) -> worst aligned value per sample
     aligned: dict[tuple[str, str, str], list[SeriesPoint]] = field(default_factory=dict)
+    # (namespace, workload) -> the anomaly model's score per sample
+    anomaly: dict[tuple[str, str], list[SeriesPoint]] = field(default_factory=dict)
     alerts: list[AlertEvent] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
 
@@ -67,7 +73,7 @@ class Monitor:
         timeline: Timeline,
         on_alert: Callable[[AlertEvent], None],
         on_decision: Callable[[dict[str, Any]], None],
-        extra_metrics: Callable[[SeriesKey, dict[str, Any]], dict[str, float]] | None = None,
+        scorer: Scorer | None = None,
     ) -> None:
         self.cluster = cluster
         self.evaluator = evaluator
@@ -77,7 +83,7 @@ class Monitor:
         self.timeline = timeline
         self.on_alert = on_alert
         self.on_decision = on_decision
-        self.extra_metrics = extra_metrics or (lambda key, ctr: {})
+        self.scorer = scorer
         self.observations = Observations()
         self.errors: list[str] = []
         self._stop = threading.Event()
@@ -116,7 +122,15 @@ class Monitor:
 
     def tick(self, now: float) -> None:
         usage = self.cluster.usage()
-        samples = samples_from_usage(usage, self.extra_metrics)
+        scores = self.scorer.score(usage) if self.scorer is not None else {}
+        for workload, score in scores.items():
+            self.observations.anomaly.setdefault(workload, []).append(SeriesPoint(now, score))
+
+        def anomaly_score(key: SeriesKey, _ctr: dict[str, Any]) -> dict[str, float]:
+            score = scores.get((key.namespace, key.workload))
+            return {} if score is None else {"anomaly_score": score}
+
+        samples = samples_from_usage(usage, anomaly_score)
         events = self.evaluator.observe(now, samples)
         self._record_aligned(now, samples)
         for event in events:

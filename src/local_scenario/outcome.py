@@ -20,6 +20,7 @@ class FaultRecord:
     alert_at: float | None = None
     incident_id: str = ""
     alert_policy: str = ""
+    anomaly_alert_at: float | None = None  # the anomaly model's alert on the same workload, if any
     decision_at: float | None = None
     decision: dict[str, Any] = field(default_factory=dict)
     first_mutation_at: float | None = None  # the healer's first mutating Kubernetes call for this fault

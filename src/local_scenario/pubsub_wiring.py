@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.cloud import pubsub_v1
+from google.cloud.pubsub_v1 import PublisherClient
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcTransport
 
@@ -28,8 +28,8 @@ class AlertPath:
     dead_letter_subscription: str
 
 
-def publisher_client(host_port: str) -> pubsub_v1.PublisherClient:
-    return pubsub_v1.PublisherClient(transport=PublisherGrpcTransport(channel=grpc.insecure_channel(host_port)))
+def publisher_client(host_port: str) -> PublisherClient:
+    return PublisherClient(transport=PublisherGrpcTransport(channel=grpc.insecure_channel(host_port)))
 
 
 def subscriber_client(host_port: str) -> Any:

@@ -17,6 +17,7 @@ from local_scenario.outcome import FaultRecord, Verdict
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 760, 230, 52, 16, 16, 34
 MARKERS = (
     ("injected", "#7b1fa2"),
+    ("anomaly alert", "#00897b"),
     ("alert", "#d32f2f"),
     ("action", "#1565c0"),
     ("recovered", "#2e7d32"),
@@ -50,8 +51,14 @@ def _y(v: float, lo: float, hi: float) -> float:
 
 
 def chart_svg(
-    series: Sequence[ChartSeries], threshold: float | None, markers: dict[str, float | None], t0: float, t1: float
+    series: Sequence[ChartSeries],
+    threshold: float | None,
+    markers: dict[str, float | None],
+    t0: float,
+    t1: float,
+    origin: float,
 ) -> str:
+    """A line chart over [t0, t1]; the time axis is labelled in seconds from `origin` (the injection)."""
     values = [p.value for s in series for p in s.points if t0 <= p.at <= t1]
     hi = max([*values, threshold or 0.0, 1.0]) * 1.1
     lo = min([*values, 0.0])
@@ -70,7 +77,7 @@ def chart_svg(
         t = t0 + span * i / 5
         parts.append(
             f'<text x="{_x(t, t0, t1):.1f}" y="{HEIGHT - PAD_BOTTOM + 14}" font-size="10" '
-            f'text-anchor="middle">{t - t0:.1f}s</text>'
+            f'text-anchor="middle">{t - origin:+.1f}s</text>'
         )
     if threshold is not None:
         y = _y(threshold, lo, hi)
@@ -133,6 +140,7 @@ def fault_section(
     )
     markers = {
         "injected": record.injected_at,
+        "anomaly alert": record.anomaly_alert_at,
         "alert": record.alert_at,
         "action": record.action_at,
         "recovered": record.recovered_at,
@@ -152,7 +160,7 @@ def fault_section(
         )
     anomaly_points = anomaly.get((spec.namespace, spec.workload), [])
     if anomaly_points:
-        series.append(ChartSeries("anomaly score (0..1)", "#8e24aa", anomaly_points))
+        series.append(ChartSeries("anomaly score (0..1)", "#00897b", anomaly_points))
     legend = "".join(f'<span><i style="background:{s.color}"></i>{html.escape(s.label)}</span>' for s in series)
     legend += "".join(f'<span><i style="background:{c}"></i>{n}</span>' for n, c in MARKERS)
     decision = record.decision
@@ -163,7 +171,7 @@ def fault_section(
 &middot; {status}</p>
 <p class="muted">{html.escape(record.injection_note)}</p>
 <div class="legend">{legend}</div>
-{chart_svg(series, rule.threshold if rule else None, markers, t0, t1)}
+{chart_svg(series, rule.threshold if rule else None, markers, t0, t1, record.injected_at)}
 <table><tr><th>alert</th><th>action</th><th>recovered</th><th>notified</th><th>closed</th><th>healer decision</th></tr>
 <tr><td>{_secs(record, record.alert_at)}</td><td>{_secs(record, record.action_at)}</td>
 <td>{_secs(record, record.recovered_at)}</td><td>{_secs(record, record.notified_at)}</td>

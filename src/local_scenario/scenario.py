@@ -23,11 +23,13 @@ from typing import Any
 import requests
 
 from local_scenario.alert_rules import TimeBase, load_rules
+from local_scenario.anomaly import LiveScorer, ModelUnavailable, train_or_reuse
 from local_scenario.chat_receivers import ChatMessage, ChatReceivers
 from local_scenario.cluster import StandinCluster
 from local_scenario.emulators import Emulator, gcloud_path, start_emulator
 from local_scenario.evaluator import AlertEvaluator, AlertEvent
 from local_scenario.faults import FAULTS, FaultSpec, clear, inject
+from local_scenario.history import workload_fingerprint, write_history
 from local_scenario.incidents import ClusterIdentity
 from local_scenario.monitor import Monitor, Observations
 from local_scenario.outcome import FaultRecord, Verdict, judge
@@ -61,6 +63,7 @@ class ScenarioOptions:
     fault_timeout_seconds: float = 30.0
     child_env: dict[str, str] = field(default_factory=dict)  # PATH, HOME, ... handed to the services
     quiet: bool = False
+    anomaly: bool = True  # train (or reuse) the anomaly model and score the live series
 
 
 @dataclass
@@ -100,6 +103,10 @@ class _Tracker:
                 record.spec.namespace,
                 record.spec.workload,
             ):
+                return
+            if event.rule.kind != record.spec.rule_kind:
+                if event.rule.kind == "anomaly" and event.state == "open" and record.anomaly_alert_at is None:
+                    record.anomaly_alert_at = event.at
                 return
             if event.state == "open" and record.alert_at is None:
                 record.alert_at, record.incident_id, record.alert_policy = event.at, event.incident_id, event.rule.name
@@ -217,15 +224,6 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
         f"every {time_base.sample_interval * 1000:.0f} ms; {'DRY RUN' if options.dry_run else 'healing enabled'}"
     )
     with contextlib.ExitStack() as stack:
-        if emulators is None:
-            timeline.add("setup", "starting the Pub/Sub and Firestore emulators (gcloud)")
-            pubsub, firestore = _start_emulators(workdir)
-            stack.callback(firestore.stop)
-            stack.callback(pubsub.stop)
-        else:
-            pubsub, firestore = emulators
-        timeline.add("setup", f"Pub/Sub emulator on {pubsub.host_port}, Firestore emulator on {firestore.host_port}")
-
         cluster = StandinCluster(
             ready_delay_seconds=time_base.sample_interval,
             crash_restart_interval_seconds=time_base.demo_seconds(60),
@@ -241,6 +239,21 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
             + ", ".join(f"{w.namespace}/{w.name}x{w.replicas}" for w in WORKLOADS)
             + f" ({PROTECTED} is protected)",
         )
+        with ThreadPoolExecutor(1) as pool:
+            started = None
+            if emulators is None:
+                timeline.add("setup", "starting the Pub/Sub and Firestore emulators (gcloud)")
+                started = pool.submit(_start_emulators, workdir)
+            try:
+                scorer = _anomaly_scorer(options, cluster, timeline) if options.anomaly else None
+            finally:
+                if started is not None:
+                    pubsub, firestore = started.result()
+                    stack.callback(firestore.stop)
+                    stack.callback(pubsub.stop)
+        if emulators is not None:
+            pubsub, firestore = emulators
+        timeline.add("setup", f"Pub/Sub emulator on {pubsub.host_port}, Firestore emulator on {firestore.host_port}")
 
         receivers = ChatReceivers(tracker.on_message).start()
         stack.callback(receivers.stop)
@@ -267,6 +280,7 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
             timeline,
             tracker.on_alert,
             tracker.on_decision,
+            scorer,
         ).start()
         stack.callback(monitor.stop)
         monitor.wait_ticks(4)
@@ -296,7 +310,7 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
             records=records,
             rules=rules,
             aligned=monitor.observations.aligned,
-            anomaly={},
+            anomaly=monitor.observations.anomaly,
             verdict=verdict,
             time_base=time_base,
             dry_run=options.dry_run,
@@ -368,6 +382,26 @@ def _exercise(
     with tracker.lock:
         tracker.active = None
     return record
+
+
+def _anomaly_scorer(options: ScenarioOptions, cluster: StandinCluster, timeline: Timeline) -> LiveScorer | None:
+    """Train (or reuse) the anomaly model; without one the scenario goes on with the threshold rules."""
+    try:
+        model = train_or_reuse(
+            options.out_dir / "model",
+            workload_fingerprint(cluster),
+            lambda directory, start, minutes: write_history(cluster, IDENTITY, directory, start, minutes),
+            options.rules_path.resolve().parent / "bigquery",
+            {**options.child_env, "PYTHONUNBUFFERED": "1"},
+            lambda text: timeline.add("setup", text),
+        )
+        scorer = LiveScorer(model.artifact_dir)
+    except (ModelUnavailable, OSError, ValueError) as exc:
+        timeline.add("info", f"anomaly model unavailable, going on with the threshold rules only: {exc}")
+        return None
+    how = "reused" if model.reused else f"trained in {model.seconds:.0f}s"
+    timeline.add("setup", f"anomaly model {model.version} ({how}) scores every workload once per sample")
+    return scorer
 
 
 def _warm_up(healer: Service) -> None:

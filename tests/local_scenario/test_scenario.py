@@ -24,6 +24,7 @@ def _options(tmp_path: Path, faults: tuple[str, ...], dry_run: bool) -> Scenario
         dry_run=dry_run,
         child_env={k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")},
         quiet=True,
+        anomaly=False,  # the learning loop has its own tests; training it here would take half a minute
     )
 
 
