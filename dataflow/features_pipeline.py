@@ -22,7 +22,7 @@ import apache_beam as beam
 from apache_beam import pvalue
 from apache_beam.metrics import Metrics
 from apache_beam.options.pipeline_options import PipelineOptions, StandardOptions
-from apache_beam.transforms import window
+from apache_beam.transforms import trigger, window
 
 from anomaly_detection_model.artifact import ArtifactError, ArtifactMetadata
 from anomaly_detection_model.feature_store import DuckDBFeatureStore
@@ -81,7 +81,8 @@ class FeaturesPipelineOptions(PipelineOptions):
             "--allowed_lateness_seconds",
             type=int,
             default=0,
-            help="Streaming: how late (event time) a record may arrive and still update its window.",
+            help="Streaming: how late (event time) a record may still update its window; a late record "
+            "re-emits the window's row with everything seen so far.",
         )
         group.add_argument(
             "--features_table", default="", help="BigQuery table for feature rows: PROJECT:DATASET.TABLE."
@@ -252,10 +253,17 @@ class AggregateWorkloadWindows(beam.PTransform):
         self.allowed_lateness_seconds = allowed_lateness_seconds
 
     def expand(self, observations: Any) -> Any:
+        late: dict[str, Any] = {}
+        if self.allowed_lateness_seconds:
+            # a late record re-emits its window's row with everything seen so far: the latest row wins
+            late = {
+                "trigger": trigger.AfterWatermark(late=trigger.AfterCount(1)),
+                "accumulation_mode": trigger.AccumulationMode.ACCUMULATING,
+            }
+        windows = window.FixedWindows(self.window_seconds)
         return (
             observations
-            | "FixedWindows"
-            >> beam.WindowInto(window.FixedWindows(self.window_seconds), allowed_lateness=self.allowed_lateness_seconds)
+            | "FixedWindows" >> beam.WindowInto(windows, allowed_lateness=self.allowed_lateness_seconds, **late)
             | "KeyByWorkload" >> beam.Map(lambda obs: (obs.key, obs))
             | "CombinePerWorkload" >> beam.CombinePerKey(CombineWorkloadWindow())
             | "ToFeatureRow" >> beam.ParDo(ToFeatureRow())
@@ -380,6 +388,9 @@ def _bigquery_sink(table: str, method: str) -> Any:
 def build_pipeline(p: Any, options: PipelineOptions) -> PipelineOutputs:
     """Add the features pipeline to ``p``; returns its features, scores and dead-letter PCollections."""
     config = resolve_config(options)
+    if config.streaming:  # Pub/Sub input: sinks (BigQuery) choose their streaming variants
+        for opts in (options, p.options):
+            opts.view_as(StandardOptions).streaming = True
     metadata: ArtifactMetadata | None = None
     if config.model_dir:
         try:

@@ -197,7 +197,9 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return save_artifact(artifact, tmp_path_factory.mktemp("artifact") / artifact.metadata.version)
 
 
-def test_run_inference_scores_windows_and_writes_local_outputs(tmp_path: Path, sample, model_dir: Path) -> None:
+def test_run_inference_scores_windows_and_writes_every_output(
+    tmp_path: Path, sample, model_dir: Path, fake_monitoring
+) -> None:
     cpu = sample("monitoring/cpu_limit_utilization.json")
     memory = sample("monitoring/memory_limit_utilization.json")
 
@@ -226,6 +228,8 @@ def test_run_inference_scores_windows_and_writes_local_outputs(tmp_path: Path, s
         model_dir=str(model_dir),
         duckdb_path=str(duckdb_path),
         metric_store_path=str(metric_path),
+        metric_project="acme-prod",
+        monitoring_endpoint=fake_monitoring.endpoint,
     )
     with TestPipeline(options=options) as p:
         outputs = build_pipeline(p, options)
@@ -260,6 +264,13 @@ def test_run_inference_scores_windows_and_writes_local_outputs(tmp_path: Path, s
         "controller_kind": "Deployment",
     }
     assert cart.end_time == datetime(2026, 3, 2, 10, 16, tzinfo=UTC) - timedelta(0)
+    # the same points through create_time_series (gRPC stand-in of Cloud Monitoring)
+    written = [series for body in fake_monitoring.created_json() for series in body["timeSeries"]]
+    assert {s["metric"]["labels"]["controller_name"] for s in written} == {"cart", "checkout"}
+    assert all(body["name"] == "projects/acme-prod" for body in fake_monitoring.created_json())
+    cloud_cart = next(s for s in written if s["metric"]["labels"]["controller_name"] == "cart")
+    assert cloud_cart["resource"]["labels"] == cart.resource_labels
+    assert cloud_cart["points"][0]["value"]["doubleValue"] == pytest.approx(cart.value)
     line = json.loads(metric_path.read_text().splitlines()[0])
     assert line["metric"]["type"] == METRIC_TYPE
     assert (line["metricKind"], line["valueType"], line["resource"]["type"]) == ("GAUGE", "DOUBLE", "k8s_container")
@@ -287,3 +298,73 @@ def test_missing_model_artifact_is_reported(tmp_path: Path) -> None:
     options = _options(log_input="logs.jsonl", model_dir=str(tmp_path / "nothing"))
     with pytest.raises(ConfigError, match=r"metadata\.json"):
         build_pipeline(beam.Pipeline(), options)
+
+
+def test_streaming_graph_for_dataflow_has_a_label_on_every_step(tmp_path: Path, model_dir: Path) -> None:
+    options = _options(
+        log_subscription="projects/acme-prod/subscriptions/gke-logs",
+        metric_subscription="projects/acme-prod/subscriptions/gke-metrics",
+        features_table="acme-prod:healer.features",
+        scores_table="acme-prod:healer.anomaly_scores",
+        model_dir=str(model_dir),
+        metric_project="acme-prod",
+        dead_letter_topic="projects/acme-prod/topics/features-dead-letters",
+        allowed_lateness_seconds="120",
+    )
+    assert resolve_config(options).streaming
+    p = beam.Pipeline(options=options)
+    build_pipeline(p, options)
+    names = [t.unique_name for t in p.to_runner_api().components.transforms.values()]
+    top_level = {name.split("/")[0] for name in names}
+    expected = {
+        "ReadLogsPubSub",
+        "ReadMetricsPubSub",
+        "ParseLogEntries",
+        "ParseTimeSeries",
+        "AggregateWorkloadWindows",
+        "ScoreFeatures",
+        "WriteFeaturesBigQuery",
+        "WriteScoresBigQuery",
+        "WriteScoreMetricCloud",
+        "PublishDeadLetters",
+    }
+    assert expected <= top_level
+    composites = {"AggregateWorkloadWindows", "ScoreFeatures"}
+    ours = [n for n in names if "/" not in n or (n.count("/") == 1 and n.split("/")[0] in composites)]
+    assert "ScoreFeatures/RunInference" in ours and "AggregateWorkloadWindows/CombinePerWorkload" in ours
+    assert not [n for n in ours if "<lambda>" in n or "Map(" in n], "every step of ours has a label"
+
+
+def test_late_records_re_emit_their_window_with_everything_seen_so_far() -> None:
+    from apache_beam.options.pipeline_options import StandardOptions
+    from apache_beam.testing.test_stream import TestStream
+    from apache_beam.transforms.window import TimestampedValue
+
+    from dataflow.features_pipeline import AggregateWorkloadWindows
+    from dataflow.observations import ERROR_LOG, Observation
+
+    key = ("acme-prod", "europe-west1", "prod-cluster", "shop", "Deployment", "checkout")
+
+    def error_at(second: int) -> TimestampedValue:
+        return TimestampedValue(Observation(key, POD_A, "checkout", float(second), ERROR_LOG, 1.0), second)
+
+    stream = (
+        TestStream()
+        .advance_watermark_to(0)
+        .add_elements([error_at(10), error_at(20)])
+        .advance_watermark_to(70)  # window [0, 60) fires on time with 2 errors
+        .add_elements([error_at(30)])  # late, within the allowed lateness
+        .advance_watermark_to(200)
+        .add_elements([error_at(40)])  # too late: window expired at 60 + 120
+        .advance_watermark_to_infinity()
+    )
+    options = PipelineOptions()
+    options.view_as(StandardOptions).streaming = True
+    with TestPipeline(options=options) as p:
+        rows = (
+            p
+            | stream
+            | AggregateWorkloadWindows(60, allowed_lateness_seconds=120)
+            | beam.Map(lambda r: (r["window_start"], r["error_log_count"]))
+        )
+        assert_that(rows, equal_to([("1970-01-01T00:00:00Z", 2), ("1970-01-01T00:00:00Z", 3)]))
