@@ -7,6 +7,7 @@ next, links). The Slack and Teams renderers only lay this out.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -209,7 +210,10 @@ def next_step(n: Notification) -> str:
     if dec.outcome != "refused":
         return _NEXT_STEP.get(dec.outcome, "")
     reason = dec.reason
-    where = f"{target.namespace}/{target.name}" if target.namespace and target.name else "the target"
+    # next steps are rendered as markup: keep only characters a Kubernetes name can have
+    where = re.sub(r"[^a-z0-9./-]", "", f"{target.namespace}/{target.name}".lower())
+    if not (target.namespace and target.name):
+        where = "the target"
     if reason in ("silenced", "paused"):
         return (
             f"Someone silenced or paused {where}. To let the healer act again: `/selfheal resume {where}`. "
