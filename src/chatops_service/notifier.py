@@ -19,77 +19,32 @@ The caller answers 5xx when any destination failed, so nothing is dropped silent
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from chatops_service.chat_actions import ActionRef, available_actions
+from chatops_service.delivery_records import DeliveryRecord, NotifyReport, record_from
 from chatops_service.retrying import Attempt, RetryOutcome, RetryPolicy, WaitBudget, run_with_retries
 from chatops_service.routing import Destination
-from chatops_service.senders import SlackBotSender, SlackWebhookSender, TeamsWorkflowSender
+from chatops_service.senders import SlackWebhookSender, TeamsWorkflowSender
 from chatops_service.settings import Settings
 from chatops_service.signed_links import link_url, sign_link_token
-from chatops_service.slack_message import SlackMessage, build_message, build_thread_reply
-from chatops_service.state import StateStore, ThreadRecord
+from chatops_service.slack_threads import SlackThreads, thread_head
+from chatops_service.state import StateStore
 from chatops_service.structured_log import log_event
 from chatops_service.teams_card import CardLink, CardTooLargeError, build_card_payload
 from chatops_service.wording import MessageContent, describe
-from healing_contract.notification import Notification, parse_notification
+from healing_contract.notification import Notification
 
 log = logging.getLogger("chatops_service.delivery")
 
 QUIET_AFTER_ACK = ("refused", "dry_run", "ignored", "acted")
-BROADCAST_OUTCOMES = ("failed", "escalated", "held_for_approval")
 DEDUPE_TTL_SECONDS = 7 * 24 * 3600
-THREAD_OPEN_TTL_SECONDS = 30.0
 
 _request_budget: ContextVar[WaitBudget | None] = ContextVar("delivery_wait_budget", default=None)
-
-
-@dataclass(frozen=True)
-class DeliveryRecord:
-    destination: str
-    kind: str
-    outcome: str  # delivered | duplicate | suppressed_acknowledged | failed
-    attempts: int = 0
-    status: int | None = None
-    error: str = ""
-    retry_after: float | None = None
-    thread_ts: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.outcome == "failed"
-
-    def to_dict(self) -> dict[str, Any]:
-        doc: dict[str, Any] = {"destination": self.destination, "kind": self.kind, "outcome": self.outcome}
-        if self.attempts:
-            doc["attempts"] = self.attempts
-        if self.error:
-            doc["error"] = self.error
-        if self.thread_ts:
-            doc["thread_ts"] = self.thread_ts
-        return doc
-
-
-@dataclass(frozen=True)
-class NotifyReport:
-    notification_id: str
-    records: tuple[DeliveryRecord, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not any(r.failed for r in self.records)
-
-    @property
-    def retry_after(self) -> float | None:
-        waits = [r.retry_after for r in self.records if r.failed and r.retry_after is not None]
-        return max(waits) if waits else None
 
 
 class Notifier:
@@ -110,6 +65,14 @@ class Notifier:
             base_seconds=settings.backoff_base_seconds,
             max_seconds=settings.backoff_max_seconds,
             retry_after_max_seconds=settings.retry_after_max_seconds,
+        )
+        self._threads = SlackThreads(
+            state,
+            slack_api_base_url=settings.slack_api_base_url,
+            http_timeout=settings.http_timeout_seconds,
+            retry=self._retry,
+            sleep=sleep,
+            clock=clock,
         )
 
     def notify(self, notification: Notification) -> NotifyReport:
@@ -150,14 +113,14 @@ class Notifier:
         quiet = bool(acknowledged_by) and n.decision.outcome in QUIET_AFTER_ACK
         content = describe(n)
         if dest.kind == "slack_bot":
-            return self._deliver_slack_thread(n, dest, content, quiet=quiet, acknowledged_by=acknowledged_by)
+            return self._threads.deliver(n, dest, content, quiet=quiet, acknowledged_by=acknowledged_by)
         if quiet:
             return DeliveryRecord(dest.name, dest.kind, "suppressed_acknowledged")
         if dest.kind == "slack_webhook":
-            message = _thread_head(n, dest, content, (), acknowledged_by)
+            message = thread_head(n, dest, content, (), acknowledged_by)
             sender = SlackWebhookSender(dest.secret, self._settings.http_timeout_seconds)
             outcome = self._retry(lambda: sender.post(message.payload()))
-            return self._record(dest, outcome)
+            return record_from(dest, outcome)
         return self._deliver_teams(n, dest, content)
 
     def _deliver_teams(self, n: Notification, dest: Destination, content: MessageContent) -> DeliveryRecord:
@@ -183,103 +146,11 @@ class Notifier:
         except CardTooLargeError as exc:
             return DeliveryRecord(dest.name, dest.kind, "failed", error=str(exc))
         sender = TeamsWorkflowSender(dest.secret, self._settings.http_timeout_seconds)
-        return self._record(dest, self._retry(lambda: sender.post(payload)))
-
-    def _deliver_slack_thread(
-        self,
-        n: Notification,
-        dest: Destination,
-        content: MessageContent,
-        *,
-        quiet: bool,
-        acknowledged_by: str,
-    ) -> DeliveryRecord:
-        sender = self._bot(dest)
-        incident = n.incident.incident_id
-        entry = f"{datetime.fromtimestamp(self._clock(), tz=UTC):%H:%M} {content.state_label}"
-        latest = json.dumps(n.to_dict(), separators=(",", ":"))
-        thread = self._state.get_thread(incident, dest.name) or self._wait_for_thread_opener(incident, dest.name)
-        if thread is None:
-            if quiet:
-                return DeliveryRecord(dest.name, dest.kind, "suppressed_acknowledged")
-            message = _thread_head(n, dest, content, (entry,), acknowledged_by)
-            outcome = self._retry(lambda: sender.post_message(dest.channel, message.text, message.block_dicts()))
-            if outcome.ok:
-                data = outcome.data or {}
-                thread = ThreadRecord(
-                    channel=str(data.get("channel") or dest.channel),
-                    ts=str(data.get("ts", "")),
-                    timeline=(entry,),
-                    notification=latest,
-                )
-                self._state.put_thread(incident, dest.name, thread)
-            else:
-                self._state.release(self._opener_key(incident, dest.name))
-            return self._record(dest, outcome, thread_ts=thread.ts if thread else "")
-
-        timeline = (*thread.timeline, entry)[-20:]
-        record = DeliveryRecord(dest.name, dest.kind, "suppressed_acknowledged", thread_ts=thread.ts)
-        if not quiet:
-            reply = build_thread_reply(content)
-            outcome = self._retry(
-                lambda: sender.post_message(
-                    thread.channel,
-                    reply.text,
-                    reply.block_dicts(),
-                    thread_ts=thread.ts,
-                    broadcast=n.decision.outcome in BROADCAST_OUTCOMES,
-                )
-            )
-            record = self._record(dest, outcome, thread_ts=thread.ts)
-            if record.failed:
-                return record
-        updated = ThreadRecord(thread.channel, thread.ts, timeline, latest)
-        self._state.put_thread(incident, dest.name, updated)
-        self._update_head(dest, updated, _thread_head(n, dest, content, timeline, acknowledged_by))
-        return record
+        return record_from(dest, self._retry(lambda: sender.post(payload)))
 
     def refresh_thread_head(self, incident_id: str, dest: Destination) -> bool:
-        """Re-render the first message of an incident's thread (after an acknowledgement, say)."""
-        thread = self._state.get_thread(incident_id, dest.name)
-        if thread is None or not thread.notification or dest.kind != "slack_bot":
-            return False
-        n = parse_notification(json.loads(thread.notification))
-        acknowledged_by = self._state.acknowledged_by(incident_id)
-        message = _thread_head(n, dest, describe(n), thread.timeline, acknowledged_by)
-        return self._update_head(dest, thread, message)
-
-    def _update_head(self, dest: Destination, thread: ThreadRecord, message: SlackMessage) -> bool:
-        sender = self._bot(dest)
-        update = self._retry(
-            lambda: sender.update_message(thread.channel, thread.ts, message.text, message.block_dicts())
-        )
-        if not update.ok:  # replies are in the thread; a stale first message is logged, not fatal
-            log_event(
-                log,
-                logging.ERROR,
-                "could not update the first message of the incident thread",
-                destination=dest.name,
-                thread_ts=thread.ts,
-                error=update.error,
-            )
-        return update.ok
-
-    def _bot(self, dest: Destination) -> SlackBotSender:
-        return SlackBotSender(dest.secret, self._settings.slack_api_base_url, self._settings.http_timeout_seconds)
-
-    def _opener_key(self, incident: str, destination: str) -> str:
-        return f"thread-open:{incident}:{destination}"
-
-    def _wait_for_thread_opener(self, incident: str, destination: str) -> ThreadRecord | None:
-        """None when this call may open the thread; otherwise wait briefly for the one that is opening it."""
-        if self._state.claim(self._opener_key(incident, destination), THREAD_OPEN_TTL_SECONDS):
-            return None
-        for _ in range(25):
-            self._sleep(0.2)
-            thread = self._state.get_thread(incident, destination)
-            if thread is not None:
-                return thread
-        return None
+        """Re-render the first message of an incident's Slack thread (after an acknowledgement)."""
+        return self._threads.refresh_head(incident_id, dest)
 
     # ------------------------------------------------------------------ helpers
 
@@ -299,19 +170,6 @@ class Notifier:
         )
 
     @staticmethod
-    def _record(dest: Destination, outcome: RetryOutcome, *, thread_ts: str = "") -> DeliveryRecord:
-        return DeliveryRecord(
-            destination=dest.name,
-            kind=dest.kind,
-            outcome="delivered" if outcome.ok else "failed",
-            attempts=outcome.attempts,
-            status=outcome.status,
-            error=outcome.error,
-            retry_after=outcome.retry_after,
-            thread_ts=thread_ts,
-        )
-
-    @staticmethod
     def _log(n: Notification, record: DeliveryRecord) -> None:
         fields: dict[str, Any] = {
             "event": "delivery",
@@ -328,11 +186,3 @@ class Notifier:
             fields["error"] = record.error
         level = logging.ERROR if record.failed else logging.INFO
         log_event(log, level, f"delivery to {record.destination}: {record.outcome}", **fields)
-
-
-def _thread_head(
-    n: Notification, dest: Destination, content: MessageContent, timeline: Sequence[str], acknowledged_by: str
-) -> SlackMessage:
-    actions = [a for a in available_actions(n, dest.actions) if not (a == "acknowledge" and acknowledged_by)]
-    ref = ActionRef.from_notification(n, dest.name)
-    return build_message(content, ref, actions, timeline=timeline, acknowledged_by=acknowledged_by)
