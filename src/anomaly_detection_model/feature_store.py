@@ -138,7 +138,10 @@ class BigQueryFeatureStore:
             ]
         )
         job = self._get_client().query(render_read_sql(f"`{self.table}`"), job_config=config)
-        return _normalise(job.result().to_dataframe())
+        result = job.result()
+        # rows as plain values: to_dataframe() would need the db-dtypes package
+        names = [field.name for field in result.schema]
+        return _normalise(pd.DataFrame([list(row.values()) for row in result], columns=names))
 
 
 def open_store(uri: str, schema_dir: Path | None = None) -> FeatureStore:
