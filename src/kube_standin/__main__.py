@@ -72,6 +72,12 @@ def parse_options(argv: list[str] | None = None) -> StandinOptions:
         default=1.0,
         help="seconds between restarts of a crash-looping container",
     )
+    parser.add_argument(
+        "--termination-seconds",
+        type=_non_negative_float,
+        default=0.0,
+        help="how long deleted pods stay Terminating (0 = removed at once)",
+    )
     args = parser.parse_args(argv)
     if args.restart_interval <= 0:
         parser.error("--restart-interval must be > 0")
@@ -86,7 +92,9 @@ def parse_options(argv: list[str] | None = None) -> StandinOptions:
         token=args.token,
         seed=args.seed,
         settings=SimulationSettings(
-            ready_delay_seconds=args.ready_delay, crash_restart_interval_seconds=args.restart_interval
+            ready_delay_seconds=args.ready_delay,
+            crash_restart_interval_seconds=args.restart_interval,
+            pod_termination_seconds=args.termination_seconds,
         ),
     )
 

@@ -543,9 +543,24 @@ class KubeApi:
             answer = _wire(rt, obj) if rt.plural == "pods" else _success_status(rt, obj)
             if self._dry_run(request):
                 return Response.json(200, answer)
-            delete_with_policy(self.store, rt.plural, obj, policy or default_propagation(rt.plural))
+            if rt.plural == "pods":
+                answer = _wire(rt, self.controller.terminate_pod(obj, self._grace_seconds(request, options)))
+            else:
+                delete_with_policy(self.store, rt.plural, obj, policy or default_propagation(rt.plural))
             self.controller.sync(force=True)
             return Response.json(200, answer)
+
+    @staticmethod
+    def _grace_seconds(request: Request, options: Obj) -> float | None:
+        value = request.param("gracePeriodSeconds")
+        if value is None:
+            value = options.get("gracePeriodSeconds")
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except (TypeError, ValueError) as exc:
+            raise bad_request(f"gracePeriodSeconds must be an integer, not {value!r}") from exc
 
     def _delete_collection(self, request: Request, parsed: ResourcePath) -> Response:
         """DELETE on a namespaced collection, filtered by labelSelector / fieldSelector."""
@@ -581,7 +596,10 @@ class KubeApi:
             if is_active(pod):
                 self.controller.check_eviction(pod)
             if not self._dry_run(request):
-                delete_with_policy(self.store, "pods", pod, "Background")
+                options = body.get("deleteOptions") or {}
+                self.controller.terminate_pod(
+                    pod, self._grace_seconds(request, options if isinstance(options, dict) else {})
+                )
                 self.controller.sync(force=True)
         return Response.json(
             201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}

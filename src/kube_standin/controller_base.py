@@ -11,7 +11,7 @@ from kube_standin.events import EventRecorder
 from kube_standin.faults import FaultRegistry
 from kube_standin.objects import SAFE_ALPHANUMS, controller_uid
 from kube_standin.quantity import parse_quantity
-from kube_standin.store import Store
+from kube_standin.store import Store, clone
 
 Obj = dict[str, Any]
 TERMINAL_PHASES = ("Failed", "Succeeded")
@@ -23,10 +23,14 @@ class SimulationSettings:
 
     ready_delay_seconds: float = 0.2
     crash_restart_interval_seconds: float = 1.0
+    # How long a deleted pod stays Terminating (capped by the request's gracePeriodSeconds); 0 = gone at once.
+    pod_termination_seconds: float = 0.0
 
     def __post_init__(self) -> None:
         if self.ready_delay_seconds < 0:
             raise ValueError("ready_delay_seconds must be >= 0")
+        if self.pod_termination_seconds < 0:
+            raise ValueError("pod_termination_seconds must be >= 0")
         if self.crash_restart_interval_seconds <= 0:
             raise ValueError("crash_restart_interval_seconds must be > 0")
 
@@ -46,10 +50,16 @@ class PodRuntime:
     scheduled_at: float
     containers: dict[str, ContainerRuntime] = field(default_factory=dict)
     pod_ip: str = ""
+    terminate_at: float | None = None
+
+
+def is_terminal(pod: Obj) -> bool:
+    return pod.get("status", {}).get("phase") in TERMINAL_PHASES
 
 
 def is_active(pod: Obj) -> bool:
-    return pod.get("status", {}).get("phase") not in TERMINAL_PHASES
+    """Neither finished nor terminating: what controllers count (controller.FilterActivePods)."""
+    return not is_terminal(pod) and not pod.get("metadata", {}).get("deletionTimestamp")
 
 
 def is_ready(pod: Obj) -> bool:
@@ -118,6 +128,30 @@ class ControllerBase:
 
     def _start_time(self, now: float) -> float:
         return now - self.settings.ready_delay_seconds if self.settling else now
+
+    def terminate_pod(self, pod: Obj, grace_seconds: float | None = None) -> Obj:
+        """Delete a pod the way the API server and kubelet do: Terminating for pod_termination_seconds
+        (at most grace_seconds), then gone. Returns the pod as the DELETE answer shows it."""
+        meta = pod["metadata"]
+        seconds = self.settings.pod_termination_seconds
+        if grace_seconds is not None:
+            seconds = min(seconds, max(0.0, grace_seconds))
+        runtime = self.runtime.get(meta["uid"])
+        if seconds <= 0 or runtime is None or is_terminal(pod):
+            self.store.remove("pods", meta.get("namespace", ""), meta["name"])
+            return pod
+        if meta.get("deletionTimestamp"):
+            return pod
+        now = self.store.clock.now()
+        runtime.terminate_at = now + seconds
+        updated = clone(pod)
+        updated["metadata"]["deletionTimestamp"] = rfc3339(now + seconds)
+        updated["metadata"]["deletionGracePeriodSeconds"] = math.ceil(seconds)
+        stored = self.store.put("pods", updated)
+        for container in pod["spec"].get("containers") or []:
+            self.events.record(stored, "Normal", "Killing", f"Stopping container {container['name']}", "kubelet")
+        self._due(runtime.terminate_at)
+        return stored
 
     def _due(self, moment: float) -> None:
         """Note that the clock alone will change state at `moment`."""

@@ -5,14 +5,14 @@ from __future__ import annotations
 import functools
 import hashlib
 
-from kube_standin.clock import rfc3339
+from kube_standin.clock import parse_rfc3339, rfc3339
 from kube_standin.controller_base import (
     ContainerRuntime,
     ControllerBase,
     Obj,
     PodRuntime,
     container_limit,
-    is_active,
+    is_terminal,
     node_is_ready,
 )
 from kube_standin.faults import CRASH_OOM
@@ -53,10 +53,13 @@ class Kubelet(ControllerBase):
 
     # ------------------------------------------------------------------ pods (scheduler + kubelet)
     def _sync_pod(self, pod: Obj, now: float) -> None:
-        if not is_active(pod):
+        if is_terminal(pod):
             return
         meta = pod["metadata"]
         uid = meta["uid"]
+        if meta.get("deletionTimestamp"):
+            self._sync_terminating(pod, now)
+            return
         node_name = pod["spec"].get("nodeName")
         runtime = self.runtime.get(uid)
         if runtime is None and node_name:
@@ -81,6 +84,30 @@ class Kubelet(ControllerBase):
         assert runtime is not None
         node = self.store.get("nodes", "", node_name)
         status = self._pod_status(pod, runtime, node, now)
+        if pod.get("status") != status:
+            updated = clone(pod)
+            updated["status"] = status
+            self.store.put("pods", updated)
+
+    def _sync_terminating(self, pod: Obj, now: float) -> None:
+        meta = pod["metadata"]
+        runtime = self.runtime.get(meta["uid"])
+        ends = runtime.terminate_at if runtime and runtime.terminate_at else parse_rfc3339(meta["deletionTimestamp"])
+        if runtime is None or now >= ends:
+            self.store.remove("pods", meta["namespace"], meta["name"])
+            return
+        self._due(ends)
+        status = self._pod_status(pod, runtime, self.store.get("nodes", "", pod["spec"].get("nodeName", "")), now)
+        for container in status["containerStatuses"]:
+            container["ready"] = False
+        for condition in status["conditions"]:
+            if condition["type"] in ("Ready", "ContainersReady") and condition["status"] == "True":
+                condition.update(status="False", lastTransitionTime=rfc3339(now))
+        previous = {c["type"]: c for c in pod.get("status", {}).get("conditions") or []}
+        for condition in status["conditions"]:
+            old = previous.get(condition["type"])
+            if old is not None and old.get("status") == condition["status"]:
+                condition["lastTransitionTime"] = old["lastTransitionTime"]
         if pod.get("status") != status:
             updated = clone(pod)
             updated["status"] = status

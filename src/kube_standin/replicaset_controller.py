@@ -19,7 +19,7 @@ class ReplicaSetController(ControllerBase):
         if diff < 0:
             pods.sort(key=self._deletion_rank)
             for pod in pods[:-diff]:
-                self.store.remove("pods", namespace, pod["metadata"]["name"])
+                self.terminate_pod(pod)
                 self.events.record(
                     rs,
                     "Normal",

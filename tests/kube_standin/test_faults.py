@@ -171,3 +171,24 @@ def test_evicted_pods_are_replaced_by_their_replica_set(
     standalone = cluster.inject_evicted_pods("shop", 2)["pods"]
     failed = core.list_namespaced_pod("shop", field_selector="status.phase=Failed").items
     assert set(standalone) | set(evicted) <= {p.metadata.name for p in failed}
+
+
+def test_deleted_pods_terminate_for_a_while_when_configured(clock: ManualClock) -> None:
+    settings = SimulationSettings(ready_delay_seconds=READY_DELAY, pod_termination_seconds=5)
+    fixture = {"namespaces": [{"name": "shop", "deployments": [
+        {"name": "web", "replicas": 2, "containers": [{"name": "web", "image": "web:1"}]}]}]}  # fmt: skip
+    with StandinCluster(fixture, settings=settings, clock=clock, seed=5) as cluster:
+        configuration = client.Configuration(host=cluster.url)
+        with client.ApiClient(configuration) as api:
+            core = client.CoreV1Api(api)
+            victim, survivor = sorted(p.metadata.name for p in core.list_namespaced_pod("shop").items)
+            answer = core.delete_namespaced_pod(victim, "shop")
+            assert answer.metadata.deletion_timestamp is not None and answer.metadata.deletion_grace_period_seconds == 5
+            terminating = core.read_namespaced_pod(victim, "shop")
+            assert {c.type: c.status for c in terminating.status.conditions}["Ready"] == "False"
+            names = {p.metadata.name for p in core.list_namespaced_pod("shop").items}
+            assert len(names) == 3 and {victim, survivor} < names  # the replacement did not wait
+            clock.advance(5)
+            assert {p.metadata.name for p in core.list_namespaced_pod("shop").items} == names - {victim}
+            core.delete_namespaced_pod(survivor, "shop", grace_period_seconds=0)
+            assert survivor not in {p.metadata.name for p in core.list_namespaced_pod("shop").items}
