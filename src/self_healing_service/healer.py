@@ -14,7 +14,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,6 +114,7 @@ class Healer:
         notifier: ChatOpsNotifier,
         audit: AuditSink | None = None,
         clock: Callable[[], float] = time.time,
+        reasoner: Any = None,
     ) -> None:
         self.settings = settings
         self.policy = policy
@@ -122,6 +123,7 @@ class Healer:
         self.notifier = notifier
         self.audit = audit or NullAudit()
         self.clock = clock
+        self.reasoner = reasoner  # reasoning.Reasoner when the policy enables model-proposed plans
 
     def _claim_owner(self) -> str:
         """Unique per delivery: concurrent copies in one process must not share a claim."""
@@ -307,7 +309,6 @@ class Healer:
     def _decide(
         self, incident: Incident, target: Target, rule: Rule | None, start_step: int, attempt: int, raw_data: bytes
     ) -> tuple[DecisionInfo, str]:
-        now = self.clock()
         if rule is None:
             return self._decision(
                 "ignored", reason="no_policy", detail=f"no policy rule for incident kind {incident.kind!r}"
@@ -318,6 +319,27 @@ class Healer:
         if start_step >= len(rule.ladder):
             return self._exhausted(incident, target, rule, attempt), ""
         gw = self.connector.gateway(target.cluster, read_only=True)
+        reasoning: dict[str, Any] | None = None
+        if self.reasoner is not None and start_step == 0 and target.deployment:
+            planned, reasoning = self._model_plan(incident, target, rule, gw, raw_data)
+            if planned is not None:
+                return planned
+        decision, uri = self._ladder(incident, target, rule, start_step, attempt, raw_data, gw)
+        if reasoning is not None:
+            decision = replace(decision, parameters={**decision.parameters, "reasoning": reasoning})
+        return decision, uri
+
+    def _ladder(
+        self,
+        incident: Incident,
+        target: Target,
+        rule: Rule,
+        start_step: int,
+        attempt: int,
+        raw_data: bytes,
+        gw: KubeGateway,
+    ) -> tuple[DecisionInfo, str]:
+        now = self.clock()
         skipped: list[str] = []
         for index in range(start_step, len(rule.ladder)):
             step = rule.ladder[index]
@@ -341,6 +363,76 @@ class Healer:
             detail="no action on the ladder applies: " + "; ".join(skipped),
             step=start_step,
         ), ""
+
+    def _model_plan(
+        self, incident: Incident, target: Target, rule: Rule, gw: KubeGateway, raw_data: bytes
+    ) -> tuple[tuple[DecisionInfo, str] | None, dict[str, Any] | None]:
+        """Ask the optional reasoner; a valid, allowed plan's first step runs through the same guards.
+
+        Returns (decision, None) when the plan was used, or (None, fallback record) when the ladder runs.
+        """
+        from self_healing_service.reasoning import Disposition, build_incident_context
+
+        try:
+            deployment = gw.read_deployment(target.namespace, target.deployment)
+            pods = gw.list_pods(target.namespace)
+            logs = {target.pod: gw.read_pod_log(target.namespace, target.pod, tail_lines=40)} if target.pod else {}
+            ctx = build_incident_context(
+                incident_id=incident.incident_id,
+                kind=incident.kind,
+                deployment=deployment,
+                replica_sets=gw.list_replica_sets(target.namespace),
+                pods=pods,
+                events=gw.list_events(target.namespace),
+                logs=logs,
+                cluster=target.cluster.name,
+                pod=target.pod,
+                container=target.container,
+                metric_type=incident.metric_type,
+                observed_value=incident.observed_value,
+                threshold_value=incident.threshold_value,
+            )
+        except KubeUnavailable:
+            raise
+        except (KubeError, ValueError) as exc:
+            return None, {"source": "reasoner", "fallback": {"reason": "context_unavailable", "detail": str(exc)}}
+        outcome = self.reasoner.reason(ctx)
+        if outcome.plan is None:
+            return None, outcome.to_record()
+        first = outcome.steps[0]
+        step, step_target = self._step_from_plan(first, target)
+        if step.action == "scale_out":  # the model names a count; the policy's own bound still applies
+            bound = min([int(s.params.get("max_replicas", 10)) for s in rule.ladder if s.action == "scale_out"] or [10])
+            step = replace(step, params={**step.params, "max_replicas": min(bound, int(step.params["max_replicas"]))})
+        approval = outcome.disposition is not Disposition.AUTO_RUN
+        step = replace(step, approval=approval or step.approval)
+        try:
+            plan = act.PLANNERS[step.action](gw, step_target.action_target(), dict(step.params), self.clock())
+        except act.NotApplicable as exc:
+            return None, {**outcome.to_record(), "not_applicable": str(exc)}
+        decision, uri = self._run_step(incident, step_target, rule, step, 0, plan, raw_data, [])
+        fields = outcome.decision_fields()
+        params = {**decision.parameters, **fields.get("parameters", {}), "reasoning": outcome.to_record()}
+        detail = f"{decision.detail}\n{outcome.chat_detail()}"
+        return (replace(decision, parameters=params, detail=detail), uri), None
+
+    @staticmethod
+    def _step_from_plan(step: Any, target: Target) -> tuple[Step, Target]:
+        """Map a validated plan step onto the healer's own action parameters and target."""
+        params = dict(step.parameters)
+        if step.action == "delete_pod":
+            return Step("delete_pod"), replace(target, pod=str(params["pod"]))
+        if step.action == "raise_memory":
+            return Step("raise_memory", {"factor": float(params["factor"])}), replace(
+                target, container=str(params["container"])
+            )
+        if step.action == "drain_node":
+            return Step("drain_node"), replace(target, node=str(params["node"]))
+        if step.action == "rollback":
+            return Step("rollback", {"to_revision": int(params.get("to_revision", 0))}), target
+        if step.action == "scale_out":
+            return Step("scale_out", {"max_replicas": int(params["replicas"]), "step": 1000}), target
+        return Step(step.action), target
 
     @staticmethod
     def _params(step: Step, rule: Rule) -> dict[str, Any]:

@@ -69,9 +69,10 @@ class _Lazy:
             from self_healing_service.policy import load_policy
 
             s = self.settings
+            policy = load_policy(s.policy_file)
             self._healer = Healer(
                 s,
-                load_policy(s.policy_file),
+                policy,
                 self.ledger,
                 ClusterConnector(
                     mode=s.kube_mode,
@@ -82,8 +83,18 @@ class _Lazy:
                 ),
                 ChatOpsNotifier(s),
                 open_audit(s.actions_table),
+                reasoner=_reasoner(policy),
             )
         return self._healer
+
+
+def _reasoner(policy: Any) -> Any:
+    """The optional model-proposed-plan layer, when the policy file enables it (off by default)."""
+    if not policy.reasoning or not policy.reasoning.get("enabled"):
+        return None
+    from self_healing_service.reasoning import Reasoner, policy_from_mapping
+
+    return Reasoner(policy_from_mapping(policy.reasoning))
 
 
 def _count_kube_call(call: Any) -> None:

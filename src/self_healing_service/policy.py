@@ -166,6 +166,8 @@ class Policy:
     defaults: Defaults
     rules: tuple[Rule, ...]
     source: str = "built-in defaults"
+    # the optional model-proposed plans section (validated by reasoning.policy_from_mapping); off when empty
+    reasoning: dict[str, Any] = field(default_factory=dict)
 
     def rule_for(self, kind: str, cluster: str, namespace: str, labels: Mapping[str, str]) -> Rule | None:
         for rule in self.rules:
@@ -369,7 +371,7 @@ def load_policy_text(text: str, source: str = "policy") -> Policy:
     if root is None:
         raise PolicyError(f"{source}: the file is empty")
     top = _as_mapping(root, "the policy", source)
-    _check_keys(top, ("version", "defaults", "rules"), "the policy", source, root)
+    _check_keys(top, ("version", "defaults", "rules", "reasoning"), "the policy", source, root)
     if "version" not in top or _scalar(top["version"], "version", source) != 1:
         raise _fail(top.get("version", root), "version: must be 1", source)
 
@@ -467,7 +469,18 @@ def load_policy_text(text: str, source: str = "policy") -> Policy:
                 on_exhausted=on_exhausted,
             )
         )
-    return Policy(defaults=defaults, rules=tuple(rules), source=source)
+    reasoning: dict[str, Any] = {}
+    if "reasoning" in top:
+        from self_healing_service.reasoning.policy import PolicyError as ReasoningPolicyError
+        from self_healing_service.reasoning.policy import policy_from_mapping
+
+        _as_mapping(top["reasoning"], "reasoning", source)
+        reasoning = dict(yaml.safe_load(yaml.serialize(top["reasoning"])) or {})
+        try:
+            policy_from_mapping(reasoning)
+        except ReasoningPolicyError as exc:
+            raise _fail(top["reasoning"], f"reasoning: {exc}", source) from exc
+    return Policy(defaults=defaults, rules=tuple(rules), source=source, reasoning=reasoning)
 
 
 def load_policy(path: str) -> Policy:
