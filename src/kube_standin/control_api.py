@@ -116,20 +116,27 @@ class ControlApi:
     def _inject(self, fault: str, body: Obj) -> Obj:
         injector = self.injector
         actions: dict[str, Callable[[], Obj]] = {
-            "cpu-hog": lambda: injector.cpu_hog(body["namespace"], body.get("pod"), body.get("deployment"),
-                                                body.get("container")),
-            "crash-loop": lambda: injector.crash_loop(body["namespace"], body.get("pod"), body.get("deployment"),
-                                                      body.get("container")),
-            "bad-rollout": lambda: injector.bad_rollout(body["namespace"], body["deployment"], body.get("image"),
-                                                        body.get("container")),
-            "oom": lambda: injector.oom(body["namespace"], body["deployment"], body.get("container"),
-                                        body.get("memory")),
+            "cpu-hog": lambda: injector.cpu_hog(
+                body["namespace"], body.get("pod"), body.get("deployment"), body.get("container")
+            ),
+            "crash-loop": lambda: injector.crash_loop(
+                body["namespace"], body.get("pod"), body.get("deployment"), body.get("container")
+            ),
+            "bad-rollout": lambda: injector.bad_rollout(
+                body["namespace"], body["deployment"], body.get("image"), body.get("container")
+            ),
+            "oom": lambda: injector.oom(
+                body["namespace"], body["deployment"], body.get("container"), body.get("memory")
+            ),
             "node-not-ready": lambda: injector.set_node_ready(body["node"], False),
             "node-ready": lambda: injector.set_node_ready(body["node"], True),
-            "evicted-pods": lambda: injector.evict_pods(body["namespace"], body.get("count", 1),
-                                                        body.get("deployment"), body.get("node")),
+            "evicted-pods": lambda: injector.evict_pods(
+                body["namespace"], body.get("count", 1), body.get("deployment"), body.get("node")
+            ),
             "failed-job": lambda: injector.failed_job(
-                body["namespace"], body["name"], image=body.get("image", "busybox:1.36"),
+                body["namespace"],
+                body["name"],
+                image=body.get("image", "busybox:1.36"),
                 backoff_limit=body.get("backoff_limit", 0),
                 finished_seconds_ago=float(body.get("finished_seconds_ago", 0)),
                 duration_seconds=float(body.get("duration_seconds", 30)),
@@ -137,5 +144,5 @@ class ControlApi:
             "clear-pod": lambda: injector.clear_pod(body["namespace"], body["pod"]),
             "clear-oom": lambda: injector.clear_oom(body["namespace"], body["deployment"], body.get("container")),
             "bad-image": lambda: injector.mark_image_bad(body["image"], body.get("bad", True)),
-        }  # fmt: skip
+        }
         return actions[fault]()

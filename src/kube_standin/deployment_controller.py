@@ -297,19 +297,32 @@ class DeploymentController(ControllerBase):
         last_progress = self._progress[uid][1]
         if updated == desired and total == desired and ready >= desired:
             return self._condition(
-                old, "Progressing", now, "True", "NewReplicaSetAvailable",
+                old,
+                "Progressing",
+                now,
+                "True",
+                "NewReplicaSetAvailable",
                 f'ReplicaSet "{rs_name}" has successfully progressed.',
                 update=previous is None or previous[0] != signature,
-            )  # fmt: skip
+            )
         deadline = spec.get("progressDeadlineSeconds")
         if deadline is not None and now - last_progress > float(deadline):
             return self._condition(
-                old, "Progressing", now, "False", "ProgressDeadlineExceeded",
+                old,
+                "Progressing",
+                now,
+                "False",
+                "ProgressDeadlineExceeded",
                 f'ReplicaSet "{rs_name}" has timed out progressing.',
-            )  # fmt: skip
+            )
         if deadline is not None:
             self._due(math.nextafter(last_progress + float(deadline), math.inf))
         return self._condition(
-            old, "Progressing", now, "True", "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.',
+            old,
+            "Progressing",
+            now,
+            "True",
+            "ReplicaSetUpdated",
+            f'ReplicaSet "{rs_name}" is progressing.',
             update=previous is None or previous[0] != signature,
-        )  # fmt: skip
+        )

@@ -34,8 +34,13 @@ def _group(group: str) -> Obj:
     versions = [
         {"groupVersion": f"{group}/{version}", "version": version} for g, version in _all_group_versions() if g == group
     ]
-    return {"kind": "APIGroup", "apiVersion": "v1", "name": group, "versions": versions,
-            "preferredVersion": versions[0]}  # fmt: skip
+    return {
+        "kind": "APIGroup",
+        "apiVersion": "v1",
+        "name": group,
+        "versions": versions,
+        "preferredVersion": versions[0],
+    }
 
 
 METRICS_GROUP_VERSION = ("metrics.k8s.io", "v1beta1")
@@ -61,14 +66,24 @@ def resource_list(group_name: str, version: str) -> Obj | None:
     for rt in RESOURCE_TYPES:
         if (rt.group, rt.version) != (group_name, version):
             continue
-        entry: Obj = {"name": rt.plural, "singularName": rt.singular, "namespaced": rt.namespaced,
-                      "kind": rt.kind, "verbs": list(rt.verbs)}  # fmt: skip
+        entry: Obj = {
+            "name": rt.plural,
+            "singularName": rt.singular,
+            "namespaced": rt.namespaced,
+            "kind": rt.kind,
+            "verbs": list(rt.verbs),
+        }
         if rt.short_names:
             entry["shortNames"] = list(rt.short_names)
         resources.append(entry)
         for sub, kind, verbs in rt.subresources:
-            sub_entry: Obj = {"name": f"{rt.plural}/{sub}", "singularName": "", "namespaced": rt.namespaced,
-                              "kind": kind, "verbs": list(verbs)}  # fmt: skip
+            sub_entry: Obj = {
+                "name": f"{rt.plural}/{sub}",
+                "singularName": "",
+                "namespaced": rt.namespaced,
+                "kind": kind,
+                "verbs": list(verbs),
+            }
             if sub == "scale":
                 sub_entry.update(group="autoscaling", version="v1")
             if sub == "eviction":

@@ -105,7 +105,13 @@ class DisruptionController(ControllerBase):
         raise ApiError(
             429,
             "Cannot evict pod as it would violate the pod's disruption budget.",
-            details={"causes": [{"reason": "DisruptionBudget",
-                                 "message": f"The disruption budget {name} needs {desired} healthy pods and has "
-                                            f"{healthy} currently"}]},
-        )  # fmt: skip
+            details={
+                "causes": [
+                    {
+                        "reason": "DisruptionBudget",
+                        "message": f"The disruption budget {name} needs {desired} healthy pods and has "
+                        f"{healthy} currently",
+                    }
+                ]
+            },
+        )

@@ -55,10 +55,13 @@ def run_lines(pod_uid: str, container: str, image: str, run: RunHistory, now: fl
             ]
         else:
             lines += [
-                (start + 0.02, 'level=error msg="failed to connect to upstream" '
-                 'error="dial tcp 10.112.4.17:5432: connect: connection refused" attempt=3'),
+                (
+                    start + 0.02,
+                    'level=error msg="failed to connect to upstream" '
+                    'error="dial tcp 10.112.4.17:5432: connect: connection refused" attempt=3',
+                ),
                 (start + 0.03, 'level=fatal msg="giving up: upstream unavailable" exit_code=1'),
-            ]  # fmt: skip
+            ]
         return [(min(t, end), text) for t, text in lines]
     lines.append((start + 0.05, 'level=info msg="listening" addr=:8080'))
     end = run.ended_at if run.ended_at is not None else now

@@ -18,8 +18,14 @@ MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 POD_TEMPLATE_HASH = "pod-template-hash"
 # Deployment annotations never copied onto ReplicaSets (deployment/util.skipCopyAnnotation).
-SKIP_COPY_ANNOTATIONS = {LAST_APPLIED, REVISION, REVISION_HISTORY, DESIRED_REPLICAS, MAX_REPLICAS,
-                         "deprecated.deployment.rollback.to"}  # fmt: skip
+SKIP_COPY_ANNOTATIONS = {
+    LAST_APPLIED,
+    REVISION,
+    REVISION_HISTORY,
+    DESIRED_REPLICAS,
+    MAX_REPLICAS,
+    "deprecated.deployment.rollback.to",
+}
 
 
 def safe_encode(text: str) -> str:
@@ -158,8 +164,9 @@ def pod_qos_class(spec: Obj) -> str:
         requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
         if requests or limits:
             requests_any = True
-        if not all(limits.get(r) is not None and requests.get(r, limits.get(r)) == limits.get(r)
-                   for r in ("cpu", "memory")):  # fmt: skip
+        if not all(
+            limits.get(r) is not None and requests.get(r, limits.get(r)) == limits.get(r) for r in ("cpu", "memory")
+        ):
             limits_all = False
     if limits_all:
         return "Guaranteed"

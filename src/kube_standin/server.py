@@ -36,13 +36,30 @@ class _RequestHandler(BaseHTTPRequestHandler):
         try:
             length = int(length_text)
         except ValueError:
-            self._send(Response(400, b'{"kind":"Status","apiVersion":"v1","status":"Failure","code":400,'
-                                     b'"reason":"BadRequest","message":"invalid Content-Length"}'))  # fmt: skip
+            self._send(
+                Response(
+                    400,
+                    b'{"kind":"Status","apiVersion":"v1","status":"Failure","code":400,'
+                    b'"reason":"BadRequest","message":"invalid Content-Length"}',
+                )
+            )
             return
         if length > MAX_BODY_BYTES:
-            self._send(Response(413, json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure",
-                                                 "code": 413, "reason": "RequestEntityTooLarge",
-                                                 "message": "the request body is too large"}).encode()))  # fmt: skip
+            self._send(
+                Response(
+                    413,
+                    json.dumps(
+                        {
+                            "kind": "Status",
+                            "apiVersion": "v1",
+                            "status": "Failure",
+                            "code": 413,
+                            "reason": "RequestEntityTooLarge",
+                            "message": "the request body is too large",
+                        }
+                    ).encode(),
+                )
+            )
             return
         body = self.rfile.read(length) if length > 0 else b""
         request = Request(
@@ -97,8 +114,9 @@ class LoopbackServer:
         return str(self._httpd.server_address[0])
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02},
-                                        name="kube-standin-http", daemon=True)  # fmt: skip
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, name="kube-standin-http", daemon=True
+        )
         self._thread.start()
 
     def stop(self) -> None:

@@ -21,10 +21,13 @@ def check_name(name: Any, field: str, causes: Causes, label: bool = False) -> No
         causes.append((field, "Required value"))
     elif len(name) > limit or not pattern.match(name):
         causes.append(
-            (field, f'Invalid value: "{name}": a lowercase RFC 1123 {"label" if label else "subdomain"} must '
-             "consist of lower case alphanumeric characters, '-' or '.', and must start and end with an "
-             "alphanumeric character")
-        )  # fmt: skip
+            (
+                field,
+                f'Invalid value: "{name}": a lowercase RFC 1123 {"label" if label else "subdomain"} must '
+                "consist of lower case alphanumeric characters, '-' or '.', and must start and end with an "
+                "alphanumeric character",
+            )
+        )
 
 
 def _check_string_map(value: Any, field: str, causes: Causes) -> None:

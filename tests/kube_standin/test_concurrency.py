@@ -49,9 +49,13 @@ def test_concurrent_restarts_scales_and_usage_reads_stay_consistent(cluster: Sta
         except BaseException as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=restarter, args=("web",)), threading.Thread(target=restarter, args=("reports",)),
-               threading.Thread(target=scaler), threading.Thread(target=metrics_reader),
-               threading.Thread(target=metrics_reader)]  # fmt: skip
+    threads = [
+        threading.Thread(target=restarter, args=("web",)),
+        threading.Thread(target=restarter, args=("reports",)),
+        threading.Thread(target=scaler),
+        threading.Thread(target=metrics_reader),
+        threading.Thread(target=metrics_reader),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -37,8 +37,12 @@ def call(cluster_url: str, method: str, path: str, body: Any = None, token: str 
 def test_inject_faults_and_read_usage_over_http(cluster: StandinCluster, core: client.CoreV1Api) -> None:
     status, hog = call(cluster.url, "POST", "/standin/v1/faults/cpu-hog", {"namespace": "shop", "deployment": "web"})
     assert status == 200 and hog["fault"] == "cpu-hog"
-    status, crash = call(cluster.url, "POST", "/standin/v1/faults/crash-loop",
-                         {"namespace": "shop", "deployment": "worker", "container": "worker"})  # fmt: skip
+    status, crash = call(
+        cluster.url,
+        "POST",
+        "/standin/v1/faults/crash-loop",
+        {"namespace": "shop", "deployment": "worker", "container": "worker"},
+    )
     assert status == 200 and crash["container"] == "worker"
     status, _ = call(cluster.url, "POST", "/standin/v1/faults/node-not-ready", {"node": "gke-shop-batch-pool-3c4d-y1"})
     assert status == 200
@@ -86,10 +90,24 @@ def test_control_api_requires_the_token(cluster: StandinCluster) -> None:
 def test_command_line_serves_until_sigterm(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     process = subprocess.Popen(
-        [sys.executable, "-m", "kube_standin", "--port", "0", "--fixture", str(SHOP),
-         "--kubeconfig-out", str(kubeconfig), "--context", "local"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "kube_standin",
+            "--port",
+            "0",
+            "--fixture",
+            str(SHOP),
+            "--kubeconfig-out",
+            str(kubeconfig),
+            "--context",
+            "local",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert process.stdout is not None
         line = process.stdout.readline()
@@ -105,11 +123,16 @@ def test_command_line_serves_until_sigterm(tmp_path: Path) -> None:
 
 def test_command_line_rejects_a_bad_fixture(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
-    broken.write_text("namespaces:\n  - name: shop\n    deployments:\n      - name: web\n        replicas: -1\n"
-                      "        containers: [{name: web, image: nginx}]\n")  # fmt: skip
+    broken.write_text(
+        "namespaces:\n  - name: shop\n    deployments:\n      - name: web\n        replicas: -1\n"
+        "        containers: [{name: web, image: nginx}]\n"
+    )
     done = subprocess.run(
-        [sys.executable, "-m", "kube_standin", "--fixture", str(broken)], capture_output=True, text=True, timeout=30,
+        [sys.executable, "-m", "kube_standin", "--fixture", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=30,
         check=False,
-    )  # fmt: skip
+    )
     assert done.returncode == 2
     assert "namespaces[0].deployments[0].replicas: must be a non-negative integer" in done.stderr

@@ -50,10 +50,13 @@ def test_conflict_invalid_and_unsupported_media_type(api_client: client.ApiClien
     assert raised.value.status == 422
     with pytest.raises(ApiException) as raised:
         api_client.call_api(
-            "/apis/apps/v1/namespaces/shop/deployments/web", "PATCH",
-            header_params={"Content-Type": "application/apply-patch+yaml"}, body={"spec": {}},
-            auth_settings=["BearerToken"], _preload_content=False,
-        )  # fmt: skip
+            "/apis/apps/v1/namespaces/shop/deployments/web",
+            "PATCH",
+            header_params={"Content-Type": "application/apply-patch+yaml"},
+            body={"spec": {}},
+            auth_settings=["BearerToken"],
+            _preload_content=False,
+        )
     assert raised.value.status == 415
 
 
@@ -68,8 +71,9 @@ def test_wrong_or_missing_token_is_401(cluster: StandinCluster) -> None:
     assert raised.value.status == 401
 
 
-def test_request_log_records_exactly_the_mutating_calls(cluster: StandinCluster, apps: client.AppsV1Api,
-                                                        core: client.CoreV1Api) -> None:  # fmt: skip
+def test_request_log_records_exactly_the_mutating_calls(
+    cluster: StandinCluster, apps: client.AppsV1Api, core: client.CoreV1Api
+) -> None:
     cluster.clear_requests()
     apps.list_namespaced_deployment("shop")
     apps.read_namespaced_deployment("web", "shop")

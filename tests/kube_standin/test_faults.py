@@ -71,8 +71,11 @@ def test_cpu_hog_saturates_one_pod_and_leaves_with_it(
     core.delete_namespaced_pod(hog, "shop")
     clock.advance(READY_DELAY)
     assert cluster.faults_summary()["cpu_hog"] == []
-    assert all(max(c["cpu_limit_utilization"] for c in p["containers"]) < 0.8
-               for p in cluster.usage()["pods"] if p["deployment"] == "web")  # fmt: skip
+    assert all(
+        max(c["cpu_limit_utilization"] for c in p["containers"]) < 0.8
+        for p in cluster.usage()["pods"]
+        if p["deployment"] == "web"
+    )
 
 
 def test_crash_loop_counts_restarts_and_clears_on_replacement(
@@ -140,8 +143,11 @@ def test_oom_kills_until_the_memory_limit_is_raised(
         sidecar = next(c for c in pod.status.container_statuses if c.name == "sidecar")
         assert worker.last_state.terminated.reason == "OOMKilled" and worker.last_state.terminated.exit_code == 137
         assert worker.restart_count == 2 and sidecar.restart_count == 0
-    body = {"spec": {"template": {"spec": {"containers": [
-        {"name": "worker", "resources": {"limits": {"memory": "640Mi"}}}]}}}}  # fmt: skip
+    body = {
+        "spec": {
+            "template": {"spec": {"containers": [{"name": "worker", "resources": {"limits": {"memory": "640Mi"}}}]}}
+        }
+    }
     client.AppsV1Api(core.api_client).patch_namespaced_deployment("worker", "shop", body)  # still too small
     clock.advance(READY_DELAY)
     assert any(c.state.waiting for p in pods(core, "app=worker") for c in p.status.container_statuses)
@@ -175,8 +181,14 @@ def test_evicted_pods_are_replaced_by_their_replica_set(
 
 def test_deleted_pods_terminate_for_a_while_when_configured(clock: ManualClock) -> None:
     settings = SimulationSettings(ready_delay_seconds=READY_DELAY, pod_termination_seconds=5)
-    fixture = {"namespaces": [{"name": "shop", "deployments": [
-        {"name": "web", "replicas": 2, "containers": [{"name": "web", "image": "web:1"}]}]}]}  # fmt: skip
+    fixture = {
+        "namespaces": [
+            {
+                "name": "shop",
+                "deployments": [{"name": "web", "replicas": 2, "containers": [{"name": "web", "image": "web:1"}]}],
+            }
+        ]
+    }
     with StandinCluster(fixture, settings=settings, clock=clock, seed=5) as cluster:
         configuration = client.Configuration(host=cluster.url)
         with client.ApiClient(configuration) as api:

@@ -45,15 +45,20 @@ def test_kubectl_rollout_restart_status_and_undo(open_cluster: StandinCluster, t
     def kubectl(*args: str) -> str:
         done = subprocess.run(
             ["kubectl", "--kubeconfig", str(path), "-n", "shop", *args],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
         assert done.returncode == 0, done.stderr
         return done.stdout
 
     assert "deployment.apps/web restarted" in kubectl("rollout", "restart", "deployment/web")
     assert 'deployment "web" successfully rolled out' in kubectl("rollout", "status", "deployment/web", "--timeout=30s")
-    assert open_cluster.get("deployments", "shop", "web")["metadata"]["annotations"][
-        "deployment.kubernetes.io/revision"] == "3"  # fmt: skip
+    assert (
+        open_cluster.get("deployments", "shop", "web")["metadata"]["annotations"]["deployment.kubernetes.io/revision"]
+        == "3"
+    )
     assert "rolled back" in kubectl("rollout", "undo", "deployment/web")
     kubectl("rollout", "status", "deployment/web", "--timeout=30s")
     web = open_cluster.get("deployments", "shop", "web")
@@ -80,8 +85,13 @@ def test_watch_streams_changes_to_deployments(open_cluster: StandinCluster) -> N
 
         stream = watch.Watch()
         threading.Timer(0.05, scale_later).start()
-        for event in stream.stream(apps.list_namespaced_deployment, "shop", resource_version=start,
-                                   field_selector="metadata.name=worker", timeout_seconds=10):  # fmt: skip
+        for event in stream.stream(
+            apps.list_namespaced_deployment,
+            "shop",
+            resource_version=start,
+            field_selector="metadata.name=worker",
+            timeout_seconds=10,
+        ):
             deployment = event["object"]
             seen.append((event["type"], deployment.metadata.name, deployment.status.ready_replicas or 0))
             if deployment.status.ready_replicas == 3:

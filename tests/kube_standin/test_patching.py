@@ -16,15 +16,19 @@ DEPLOYMENT: dict[str, Any] = {
         "template": {
             "spec": {
                 "containers": [
-                    {"name": "web", "image": "web:1", "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
-                     "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}}},
+                    {
+                        "name": "web",
+                        "image": "web:1",
+                        "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                        "resources": {"limits": {"cpu": "500m", "memory": "256Mi"}},
+                    },
                     {"name": "proxy", "image": "envoy:1"},
                 ],
                 "tolerations": [{"key": "x", "operator": "Exists"}],
             }
         },
     },
-}  # fmt: skip
+}
 
 
 def containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -32,11 +36,22 @@ def containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def test_strategic_merge_merges_containers_and_env_by_name() -> None:
-    patch = {"spec": {"template": {"spec": {"containers": [
-        {"name": "web", "env": [{"name": "B", "value": "20"}, {"name": "C", "value": "3"}],
-         "resources": {"limits": {"memory": "1Gi"}}},
-        {"name": "debug", "image": "busybox"},
-    ]}}}}  # fmt: skip
+    patch = {
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": "web",
+                            "env": [{"name": "B", "value": "20"}, {"name": "C", "value": "3"}],
+                            "resources": {"limits": {"memory": "1Gi"}},
+                        },
+                        {"name": "debug", "image": "busybox"},
+                    ]
+                }
+            }
+        }
+    }
     result = apply_strategic_merge_patch(DEPLOYMENT, patch)
     assert [c["name"] for c in containers(result)] == ["web", "proxy", "debug"]
     web = containers(result)[0]
@@ -49,18 +64,23 @@ def test_strategic_merge_merges_containers_and_env_by_name() -> None:
 def test_strategic_merge_directives_and_null_deletes() -> None:
     patch = {
         "metadata": {"labels": {"tier": None}},
-        "spec": {"template": {"spec": {
-            "containers": [{"name": "proxy", "$patch": "delete"}],
-            "$setElementOrder/containers": [{"name": "web"}],
-            "tolerations": [{"key": "y", "operator": "Exists"}],
-        }}},
-    }  # fmt: skip
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [{"name": "proxy", "$patch": "delete"}],
+                    "$setElementOrder/containers": [{"name": "web"}],
+                    "tolerations": [{"key": "y", "operator": "Exists"}],
+                }
+            }
+        },
+    }
     result = apply_strategic_merge_patch(DEPLOYMENT, patch)
     assert result["metadata"]["labels"] == {"app": "web"}
     assert [c["name"] for c in containers(result)] == ["web"]
     assert result["spec"]["template"]["spec"]["tolerations"] == [{"key": "y", "operator": "Exists"}]  # no merge key
-    replaced = apply_strategic_merge_patch(DEPLOYMENT, {"spec": {"template": {"spec": {"$patch": "replace",
-                                                                                       "containers": []}}}})  # fmt: skip
+    replaced = apply_strategic_merge_patch(
+        DEPLOYMENT, {"spec": {"template": {"spec": {"$patch": "replace", "containers": []}}}}
+    )
     assert replaced["spec"]["template"]["spec"] == {"containers": []}
     with pytest.raises(ApiError) as raised:
         apply_strategic_merge_patch(DEPLOYMENT, {"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}})
@@ -74,15 +94,18 @@ def test_merge_patch_replaces_lists() -> None:
 
 
 def test_json_patch_operations() -> None:
-    result = apply_json_patch(DEPLOYMENT, [
-        {"op": "replace", "path": "/spec/replicas", "value": 5},
-        {"op": "add", "path": "/metadata/labels/a~1b", "value": "slash"},
-        {"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "z", "image": "z"}},
-        {"op": "remove", "path": "/spec/template/spec/containers/1"},
-        {"op": "copy", "from": "/metadata/name", "path": "/metadata/generateName"},
-        {"op": "move", "from": "/metadata/generateName", "path": "/metadata/alias"},
-        {"op": "test", "path": "/spec/replicas", "value": 5},
-    ])  # fmt: skip
+    result = apply_json_patch(
+        DEPLOYMENT,
+        [
+            {"op": "replace", "path": "/spec/replicas", "value": 5},
+            {"op": "add", "path": "/metadata/labels/a~1b", "value": "slash"},
+            {"op": "add", "path": "/spec/template/spec/containers/-", "value": {"name": "z", "image": "z"}},
+            {"op": "remove", "path": "/spec/template/spec/containers/1"},
+            {"op": "copy", "from": "/metadata/name", "path": "/metadata/generateName"},
+            {"op": "move", "from": "/metadata/generateName", "path": "/metadata/alias"},
+            {"op": "test", "path": "/spec/replicas", "value": 5},
+        ],
+    )
     assert result["spec"]["replicas"] == 5
     assert result["metadata"]["labels"]["a/b"] == "slash" and result["metadata"]["alias"] == "web"
     assert [c["name"] for c in containers(result)] == ["web", "z"]

@@ -55,23 +55,50 @@ def test_quantities() -> None:
     ("fixture", "message"),
     [
         ({"nodez": []}, "fixture: unknown key(s) nodez"),
-        ({"namespaces": [{"name": "a", "deployments": [{"name": "w"}]}]},
-         "namespaces[0].deployments[0].containers: required"),
-        ({"namespaces": [{"name": "a", "deployments": [{"name": "w", "replicas": "3",
-                                                        "containers": [{"name": "c", "image": "i"}]}]}]},
-         "namespaces[0].deployments[0].replicas: must be a non-negative integer"),
-        ({"namespaces": [{"name": "a", "deployments": [{"name": "w", "containers": [
-            {"name": "c", "image": "i", "resources": {"limits": {"cpu": "lots"}}}]}]}]},
-         "must be a quantity"),
-        ({"namespaces": [{"name": "a", "pod_disruption_budgets": [{"name": "p", "selector": {"app": "w"}}]}]},
-         "set exactly one of min_available and max_unavailable"),
+        (
+            {"namespaces": [{"name": "a", "deployments": [{"name": "w"}]}]},
+            "namespaces[0].deployments[0].containers: required",
+        ),
+        (
+            {
+                "namespaces": [
+                    {
+                        "name": "a",
+                        "deployments": [{"name": "w", "replicas": "3", "containers": [{"name": "c", "image": "i"}]}],
+                    }
+                ]
+            },
+            "namespaces[0].deployments[0].replicas: must be a non-negative integer",
+        ),
+        (
+            {
+                "namespaces": [
+                    {
+                        "name": "a",
+                        "deployments": [
+                            {
+                                "name": "w",
+                                "containers": [{"name": "c", "image": "i", "resources": {"limits": {"cpu": "lots"}}}],
+                            }
+                        ],
+                    }
+                ]
+            },
+            "must be a quantity",
+        ),
+        (
+            {"namespaces": [{"name": "a", "pod_disruption_budgets": [{"name": "p", "selector": {"app": "w"}}]}]},
+            "set exactly one of min_available and max_unavailable",
+        ),
         ({"nodes": [{"name": "n", "ready": "yes"}]}, "nodes[0].ready: must be true or false"),
         ({"namespaces": [{"name": "a"}, {"name": "a"}]}, "namespace 'a' is defined twice"),
         ({"faults": [{"type": "meteor"}]}, "faults[0].type: unknown fault 'meteor'"),
-        ({"namespaces": [{"name": "a", "pods": [{"name": "p", "node": "ghost"}]}]},
-         "namespaces[0].pods[0].node: no node named 'ghost'"),
+        (
+            {"namespaces": [{"name": "a", "pods": [{"name": "p", "node": "ghost"}]}]},
+            "namespaces[0].pods[0].node: no node named 'ghost'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_fixture_errors_name_the_place(fixture: dict[str, Any], message: str) -> None:
     with pytest.raises(FixtureError) as raised:
         StandinCluster(fixture)
@@ -98,4 +125,7 @@ faults:
     assert cluster.get("poddisruptionbudgets", "web", "api")["status"]["desiredHealthy"] == 1
     assert cluster.faults_summary()["memory_needs"][0]["deployment"] == "api"
     assert [n["metadata"]["name"] for n in cluster.list("nodes")] == [
-        "gke-standin-default-pool-1", "gke-standin-default-pool-2", "gke-standin-default-pool-3"]  # fmt: skip
+        "gke-standin-default-pool-1",
+        "gke-standin-default-pool-2",
+        "gke-standin-default-pool-3",
+    ]
