@@ -27,6 +27,16 @@ def _speed(text: str) -> float:
     return value
 
 
+def _rounds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from exc
+    if not 1 <= value <= 5:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 5 (the demo policy's per-target budget), got {value}")
+    return value
+
+
 def _faults(text: str) -> tuple[str, ...]:
     try:
         return parse_fault_list(text)
@@ -53,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_speed,
         default=240.0,
         help="accelerated time base: cloud seconds per demo second (default 240: one aligned minute every 250 ms)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=_rounds,
+        default=3,
+        help="inject the whole fault list this many times, one fault after another (default 3)",
     )
     parser.add_argument(
         "--no-anomaly",
@@ -89,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         dry_run=args.dry_run,
         speed=args.speed,
         anomaly=not args.no_anomaly,
+        rounds=args.rounds,
         child_env={k: v for k, v in os.environ.items() if k in CHILD_ENV_KEYS},
     )
     try:

@@ -15,6 +15,7 @@ RECOVERY_P95_TARGET_SECONDS = 10.0
 @dataclass
 class FaultRecord:
     spec: FaultSpec
+    label: str = ""  # the fault's name, with the round when there are several
     injected_at: float = 0.0
     injection_note: str = ""
     alert_at: float | None = None
@@ -110,7 +111,7 @@ def judge(
         problems = record.verdict(dry_run)
         if problems:
             ok = False
-            lines.append(f"FAIL {record.spec.name}: " + "; ".join(problems))
+            lines.append(f"FAIL {record.label or record.spec.name}: " + "; ".join(problems))
     recoveries = [r.recovered_at - r.injected_at for r in records if r.healed() and r.recovered_at is not None]
     p95 = percentile(recoveries, 95)
     if not dry_run and any(r.spec.expect == "heal" for r in records):
@@ -122,7 +123,8 @@ def judge(
         p95_ok = p95 is not None and p95 <= RECOVERY_P95_TARGET_SECONDS
         shown = "n/a" if p95 is None else f"{p95:.2f}s"
         lines.append(
-            f"{'PASS' if p95_ok else 'FAIL'} injection-to-recovery p95 {shown} <= {RECOVERY_P95_TARGET_SECONDS:g}s"
+            f"{'PASS' if p95_ok else 'FAIL'} injection-to-recovery p95 {shown} <= {RECOVERY_P95_TARGET_SECONDS:g}s "
+            f"(over {len(recoveries)} recoveries)"
         )
         ok = ok and p95_ok
     if dry_run:

@@ -13,6 +13,7 @@ from local_scenario.alert_rules import AlertRule, TimeBase
 from local_scenario.chat_receivers import ChatMessage
 from local_scenario.monitor import SeriesPoint
 from local_scenario.outcome import FaultRecord, Verdict
+from local_scenario.timeline import LABELS, Event
 
 WIDTH, HEIGHT, PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 760, 230, 52, 16, 16, 34
 MARKERS = (
@@ -165,7 +166,7 @@ def fault_section(
     legend += "".join(f'<span><i style="background:{c}"></i>{n}</span>' for n, c in MARKERS)
     decision = record.decision
     return f"""
-<h2>{html.escape(spec.name)}: {html.escape(spec.description)}</h2>
+<h2>{html.escape(record.label or spec.name)}: {html.escape(spec.description)}</h2>
 <p>Workload <b>{html.escape(spec.namespace)}/{html.escape(spec.workload)}</b> &middot; alert policy
 <b>{html.escape(record.alert_policy or "-")}</b> &middot; incident {html.escape(record.incident_id or "-")}
 &middot; {status}</p>
@@ -193,6 +194,7 @@ def write_report(
     verdict: Verdict,
     time_base: TimeBase,
     dry_run: bool,
+    events: Sequence[Event] = (),
 ) -> Path:
     by_kind: dict[str, AlertRule] = {}
     for rule in rules:
@@ -201,6 +203,18 @@ def write_report(
         f'<li class="{"ok" if line.startswith("PASS") else "fail"}">{html.escape(line)}</li>' for line in verdict.lines
     )
     sections = "".join(fault_section(r, by_kind.get(r.spec.rule_kind), aligned, anomaly, dry_run) for r in records)
+    timeline_rows = "".join(
+        f"<tr><td>{e.elapsed:.2f} s</td><td>{html.escape(LABELS.get(e.category, e.category))}</td>"
+        f"<td>{html.escape(e.fault)}</td><td>{html.escape(e.text)}</td></tr>"
+        for e in sorted(events, key=lambda e: e.at)
+    )
+    timeline_html = (
+        "<h2>Timeline</h2><table><tr><th>time</th><th>event</th><th>fault</th><th>what happened</th></tr>"
+        + timeline_rows
+        + "</table>"
+        if events
+        else ""
+    )
     generated = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     document = f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Self-healing local scenario</title>
@@ -212,6 +226,7 @@ alignment periods from the alert rules file are scaled by the same factor.</p>
 <p class="{"ok" if verdict.ok else "fail"}">RESULT: {"PASS" if verdict.ok else "FAIL"}</p>
 <ul>{verdict_rows}</ul>
 {sections}
+{timeline_html}
 </body></html>
 """
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -63,6 +63,7 @@ class ScenarioOptions:
     fault_timeout_seconds: float = 30.0
     child_env: dict[str, str] = field(default_factory=dict)  # PATH, HOME, ... handed to the services
     quiet: bool = False
+    rounds: int = 1  # how many times the whole fault list is injected
     anomaly: bool = True  # train (or reuse) the anomaly model and score the live series
 
 
@@ -118,7 +119,7 @@ class _Tracker:
         target = f"{row.get('namespace')}/{row.get('target_name')}"
         with self.lock:
             record = self.active
-            fault = record.spec.name if record and row.get("incident_id") == record.incident_id else ""
+            fault = record.label if record and row.get("incident_id") == record.incident_id else ""
             if fault and record is not None:
                 if row.get("incident_state") == "open" and record.decision_at is None:
                     record.decision_at, record.decision = _decided_at(row), row
@@ -138,7 +139,7 @@ class _Tracker:
             fault = ""
             if record is not None and record.spec.workload in str(message.payload):
                 record.messages.append(message)
-                fault = record.spec.name
+                fault = record.label
         self.timeline.add("chat", f"{message.channel:<5} <- {message.headline}", fault, at=message.at)
 
 
@@ -286,10 +287,11 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
         monitor.wait_ticks(4)
 
         records: list[FaultRecord] = []
-        for index, spec in enumerate(specs, 1):
-            timeline.note(f"--- fault {index}/{len(specs)}: {spec.name}: {spec.description} ---")
-            record = _exercise(spec, cluster, monitor, tracker, timeline, options)
-            records.append(record)
+        plan = [(round_, spec) for round_ in range(1, options.rounds + 1) for spec in specs]
+        for index, (round_, spec) in enumerate(plan, 1):
+            label = spec.name if options.rounds == 1 else f"{spec.name}#{round_}"
+            timeline.note(f"--- fault {index}/{len(plan)}: {label}: {spec.description} ---")
+            records.append(_exercise(spec, label, cluster, monitor, tracker, timeline, options))
 
         mutations = list(cluster.healer_log.mutating())
         protected = [m for m in mutations if f"/namespaces/{PROTECTED}/" in m.path]
@@ -314,6 +316,7 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
             verdict=verdict,
             time_base=time_base,
             dry_run=options.dry_run,
+            events=timeline.events,
         )
         result = ScenarioResult(
             verdict=verdict,
@@ -333,18 +336,19 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
 
 def _exercise(
     spec: FaultSpec,
+    label: str,
     cluster: StandinCluster,
     monitor: Monitor,
     tracker: _Tracker,
     timeline: Timeline,
     options: ScenarioOptions,
 ) -> FaultRecord:
-    record = FaultRecord(spec)
+    record = FaultRecord(spec, label)
     with tracker.lock:
         tracker.active = record
     record.injected_at = time.time()
     record.injection_note = inject(cluster, spec)
-    timeline.add("inject", record.injection_note, spec.name, at=record.injected_at)
+    timeline.add("inject", record.injection_note, label, at=record.injected_at)
     deadline = time.monotonic() + options.fault_timeout_seconds
     expect_action = spec.expect == "heal" and not options.dry_run
 
@@ -361,7 +365,7 @@ def _exercise(
                 "recovered",
                 f"{spec.namespace}/{spec.workload} healthy again "
                 f"({record.recovered_at - record.injected_at:.2f}s after injection)",
-                spec.name,
+                label,
                 at=record.recovered_at,
             )
     prefix = f"/namespaces/{spec.namespace}/"
@@ -372,7 +376,7 @@ def _exercise(
     if not expect_action or record.recovered_at is None:
         clear(cluster, spec)
         record.cleared_by_operator_at = time.time()
-        timeline.add("info", f"operator removes the fault from {spec.namespace}/{spec.workload}", spec.name)
+        timeline.add("info", f"operator removes the fault from {spec.namespace}/{spec.workload}", label)
         if not _wait(lambda: cluster.workload_healthy(spec.namespace, spec.workload), 15):
             record.problems.append("the workload did not settle after the operator removed the fault")
     _wait(lambda: record.closed_at is not None, max(remaining(), 5.0))

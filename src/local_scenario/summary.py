@@ -16,7 +16,7 @@ def summary_table(records: list[FaultRecord], dry_run: bool) -> str:
         decision = f"{r.decision.get('outcome', '-')} {r.decision.get('action') or ''}".strip()
         rows.append(
             (
-                r.spec.name,
+                r.label or r.spec.name,
                 f"{r.spec.namespace}/{r.spec.workload}",
                 _seconds(r.since_injection(r.alert_at)),
                 _seconds(r.since_injection(r.action_at)),
