@@ -24,7 +24,9 @@ from chatops_service.healer_client import GoogleIdTokenSource, HealerClient, Tok
 from chatops_service.notifier import Notifier
 from chatops_service.oidc import AuthError, CertificateCache, IdTokenVerifier, VerifierUnavailable
 from chatops_service.settings import Settings
-from chatops_service.slack_handlers import Reply, SlackHandlers
+from chatops_service.slack_commands import SlackCommands
+from chatops_service.slack_http import Reply
+from chatops_service.slack_interactions import SlackInteractions
 from chatops_service.slack_security import ChatAuthorizer, SlackRequestGuard
 from chatops_service.state import FirestoreState, MemoryState, StateStore
 from chatops_service.structured_log import configure_logging, current_trace, trace_id_from_header
@@ -154,15 +156,19 @@ def _add_interactions(
         token_source = GoogleIdTokenSource(settings.healer_audience)
     healer = HealerClient(settings.healer_url, timeout=settings.healer_timeout_seconds, token_source=token_source)
     control = ChatControl(healer, store)
-    slack = SlackHandlers(
+    guard = SlackRequestGuard(settings.slack_signing_secret, store, clock)
+    authorizer = ChatAuthorizer(settings.slack_api_base_url, settings.http_timeout_seconds)
+    interactions = SlackInteractions(
         routing=settings.routing,
-        guard=SlackRequestGuard(settings.slack_signing_secret, store, clock),
-        authorizer=ChatAuthorizer(settings.slack_api_base_url, settings.http_timeout_seconds),
+        guard=guard,
+        authorizer=authorizer,
         control=control,
-        healer=healer,
         slack_api_base_url=settings.slack_api_base_url,
         http_timeout=settings.http_timeout_seconds,
         on_acknowledged=Notifier(settings, store, clock=clock).refresh_thread_head,
+    )
+    commands = SlackCommands(
+        routing=settings.routing, guard=guard, authorizer=authorizer, control=control, healer=healer
     )
     teams = TeamsActionHandler(
         signing_key=settings.link_signing_key,
@@ -187,11 +193,11 @@ def _add_interactions(
 
     @app.post("/slack/interactions")
     def slack_interactions() -> tuple[Response, int]:
-        return as_response(slack.interaction(request.get_data(cache=True), dict(request.headers)))
+        return as_response(interactions.handle(request.get_data(cache=True), dict(request.headers)))
 
     @app.post("/slack/commands")
     def slack_commands() -> tuple[Response, int]:
-        return as_response(slack.command(request.get_data(cache=True), dict(request.headers)))
+        return as_response(commands.handle(request.get_data(cache=True), dict(request.headers)))
 
     @app.get("/teams/actions/<token>")
     def teams_confirm(token: str) -> Response:

@@ -228,14 +228,24 @@ class HealerStandIn:
                 detail = "recorded"
             return _json(200, ControlResult(True, command.command, detail).to_dict())
         if rec.path == "/control/v1/status":
-            paused = [{"key": k, "until": v} for k, v in self.silenced_until.items()]
+            held = [
+                {"target_key": k, "until": v, "actor": "alice (slack)", "reason": "pause"}
+                for k, v in self.silenced_until.items()
+            ]
             return _json(
-                200, {"dry_run": True, "paused": paused, "silenced": [], "pending_approvals": [], "recent": []}
+                200, {"dry_run": True, "paused": held, "silenced": held, "pending_approvals": [], "recent": []}
             )
         if rec.path == "/control/v1/history":
-            return _json(
-                200, {"decisions": [{"outcome": "acted", "action": "restart", "target": rec.query["name"][0]}]}
-            )
+            namespace, name = rec.query["namespace"][0], rec.query["name"][0]
+            decision = {
+                "decided_at": 1763900312.5,
+                "outcome": "acted",
+                "action": "restart",
+                "reason": "policy:high-cpu",
+                "target_key": f"prod-gke/{namespace}/{name}",
+                "detail": "rollout restart; 2 of 2 replicas available",
+            }
+            return _json(200, {"decisions": [decision]})
         return _json(404, {"error": "not found"})
 
 

@@ -119,6 +119,11 @@ def test_slack_click_silences_the_target_and_the_healer_refuses(
     assert harness.client.post("/slack/interactions", data=body, headers=sign(body)).status_code == 200
     status = healer.get("/control/v1/status").get_json()
     assert [s["actor"] for s in status["silenced"]] == ["alice (slack)"]
+    command = urlencode(
+        {"command": "/selfheal", "text": "status", "user_id": "U0SRE0001", "channel_id": "C0ALERTS", "trigger_id": "t1"}
+    ).encode()
+    answer = harness.client.post("/slack/commands", data=command, headers=sign(command)).get_json()
+    assert "`prod-gke/shop/checkout` until" in answer["text"] and "by alice (slack)" in answer["text"]
 
     # 3. The alert fires again as a new incident: the healer refuses and says why, in the thread.
     again = incident_doc(pod_name=pods_of(cluster, "shop", "checkout")[0], incident_id="0.second")

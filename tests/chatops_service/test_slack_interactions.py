@@ -282,15 +282,21 @@ def test_ssl_check_is_answered_without_doing_anything(harness) -> None:
 
 
 def test_status_and_history_commands(harness, slash_form, sign) -> None:
+    body = _command(harness, slash_form, "pause shop/checkout 2h")
+    _post(harness, "/slack/commands", body, sign(body))
     body = _command(harness, slash_form, "status")
     status = _post(harness, "/slack/commands", body, sign(body)).get_json()
-    assert status["response_type"] == "ephemeral" and "dry-run: on" in status["text"]
+    assert status["response_type"] == "ephemeral"
+    assert "dry-run mode is *on*" in status["text"]
+    assert status["text"].count("`shop/checkout` until") == 1  # paused and silenced lists are merged
+    assert "by alice (slack)" in status["text"]
     body = _command(harness, slash_form, "history shop/checkout 5")
     history = _post(harness, "/slack/commands", body, sign(body)).get_json()
-    assert "Healer history for */shop/checkout" in history["text"] and "outcome=acted" in history["text"]
+    assert "Healer history for `shop/checkout`" in history["text"]
+    assert "2025-11-23 12:18 UTC acted restart (policy:high-cpu) on prod-gke/shop/checkout" in history["text"]
     request = harness.healer.server.to("/control/v1/history")[0]
     assert request.query == {"namespace": ["shop"], "name": ["checkout"], "limit": ["5"]}
-    assert harness.healer.commands == []
+    assert [c["command"] for c in harness.healer.commands] == ["pause"]  # status and history change nothing
 
 
 @pytest.mark.parametrize(

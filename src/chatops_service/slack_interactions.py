@@ -1,56 +1,34 @@
-"""Slack interactivity (button clicks) and the ``/selfheal`` slash command.
+"""Slack button clicks (``POST /slack/interactions``, ``block_actions`` payloads).
 
-Both answer Slack within its 3-second window: the healer call has a short timeout
-(``CHATOPS_HEALER_TIMEOUT_SECONDS``). Results of clicks are posted visibly: into the
-incident's thread for bot-token destinations, else through the click's
-``response_url``; refusals go to the clicker only (ephemeral) and do nothing else.
+Slack expects an answer within 3 seconds, so the healer call has a short timeout
+(``CHATOPS_HEALER_TIMEOUT_SECONDS``). Results are posted visibly: into the incident's
+thread for bot-token destinations, else through the click's ``response_url``; refusals
+go to the clicker only (ephemeral) and do nothing else.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
 from slack_sdk.webhook import WebhookClient
 
 from chatops_service.chat_actions import SLACK_ACTION_PREFIX, ActionRef, control_command
 from chatops_service.chat_control import ChatControl
-from chatops_service.healer_client import HealerClient, HealerError
 from chatops_service.routing import Destination, RoutingConfig
-from chatops_service.selfheal_command import USAGE, CommandSyntaxError, parse_selfheal
 from chatops_service.senders import SlackBotSender
+from chatops_service.slack_http import Reply, parse_form, request_id
 from chatops_service.slack_message import escape
 from chatops_service.slack_security import ChatAuthorizer, SlackRequestGuard
-from healing_contract.control import Actor, ControlCommand
+from healing_contract.control import Actor
 from healing_contract.notification import ContractError
 
 log = logging.getLogger("chatops_service.slack")
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    body: dict[str, Any]
-
-
-def _request_id(*parts: str) -> str:
-    return "slack:" + hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()[:32]
-
-
-def _form(body: bytes) -> dict[str, str]:
-    try:
-        parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-    except UnicodeDecodeError:
-        return {}
-    return {k: v[0] for k, v in parsed.items() if v}
-
-
-class SlackHandlers:
+class SlackInteractions:
     def __init__(
         self,
         *,
@@ -58,7 +36,6 @@ class SlackHandlers:
         guard: SlackRequestGuard,
         authorizer: ChatAuthorizer,
         control: ChatControl,
-        healer: HealerClient,
         slack_api_base_url: str,
         http_timeout: float,
         on_acknowledged: Callable[[str, Destination], object] | None = None,
@@ -67,21 +44,18 @@ class SlackHandlers:
         self._guard = guard
         self._authorizer = authorizer
         self._control = control
-        self._healer = healer
         self._api_base = slack_api_base_url
         self._timeout = http_timeout
         self._on_acknowledged = on_acknowledged
 
-    # ------------------------------------------------------------------ interactions
-
-    def interaction(self, body: bytes, headers: Mapping[str, str]) -> Reply:
+    def handle(self, body: bytes, headers: Mapping[str, str]) -> Reply:
         check = self._guard.check(body, headers)
         if not check.ok:
             log.warning("refused Slack interaction", extra={"json_fields": {"reason": check.reason}})
             return Reply(401, {"error": check.reason})
         if check.is_retry:
             return Reply(200, {})
-        raw = _form(body).get("payload")
+        raw = parse_form(body).get("payload")
         if raw is None:
             return Reply(400, {"error": "expected a form field 'payload' with the interaction JSON"})
         try:
@@ -124,9 +98,9 @@ class SlackHandlers:
         if name not in dest.actions or not self._authorizer.allowed(dest, actor.id):
             self._refuse(dest, actor, name, response_url)
             return
-        request_id = _request_id(str(action.get("action_ts", "")), actor.id, action_id, message_ts, ref.encode())
+        click_id = request_id(str(action.get("action_ts", "")), actor.id, action_id, message_ts, ref.encode())
         try:
-            command = control_command(name, ref, actor, request_id)
+            command = control_command(name, ref, actor, click_id)
         except ContractError as exc:
             self._ephemeral(response_url, f"Cannot {name}: {exc}")
             return
@@ -185,107 +159,3 @@ class SlackHandlers:
                 "response_url refused the answer",
                 extra={"json_fields": {"status": resp.status_code, "body": str(resp.body)[:200]}},
             )
-
-    # ------------------------------------------------------------------ /selfheal
-
-    def command(self, body: bytes, headers: Mapping[str, str]) -> Reply:
-        early = _form(body)
-        if early.get("ssl_check") == "1" and "command" not in early:
-            return Reply(200, {})  # Slack checking our certificate: unsigned by design, and does nothing
-        check = self._guard.check(body, headers)
-        if not check.ok:
-            log.warning("refused Slack command", extra={"json_fields": {"reason": check.reason}})
-            return Reply(401, {"error": check.reason})
-        if check.is_retry:
-            return Reply(200, {"response_type": "ephemeral", "text": "Already handled."})
-        form = _form(body)
-        user_id, channel_id = form.get("user_id", ""), form.get("channel_id", "")
-        if not user_id or not channel_id:
-            return Reply(400, {"error": "slash command needs user_id and channel_id"})
-        try:
-            parsed = parse_selfheal(form.get("text", ""))
-        except CommandSyntaxError as exc:
-            return _ephemeral_reply(str(exc))
-        if parsed.verb == "help":
-            return _ephemeral_reply(USAGE)
-        destinations = self._routing.slack_destinations_for_channel(channel_id)
-        if not destinations:
-            return _ephemeral_reply("This channel is not a ChatOps destination, so /selfheal is not available here.")
-        if not any(self._authorizer.allowed(d, user_id) for d in destinations):
-            log.warning(
-                "refused a Slack command",
-                extra={"json_fields": {"event": "chat_refused", "actor_id": user_id, "action": parsed.verb}},
-            )
-            return _ephemeral_reply(f"Sorry <@{user_id}>, you are not allowed to use /selfheal in this channel.")
-        actor = Actor(id=user_id, display=form.get("user_name", ""), source="slack")
-        try:
-            if parsed.verb == "status":
-                return _ephemeral_reply(_format_status(self._healer.status()))
-            if parsed.verb == "history" and parsed.target is not None:
-                data = self._healer.history(parsed.target.namespace, parsed.target.name, parsed.limit)
-                return _ephemeral_reply(_format_history(parsed.target.key(), data))
-        except HealerError as exc:
-            return _ephemeral_reply(f"Could not ask the healer: {exc}")
-        command = ControlCommand(
-            command=parsed.verb,
-            actor=actor,
-            request_id=_request_id(form.get("trigger_id", ""), user_id, form.get("text", "")),
-            target=parsed.target,
-            duration_seconds=parsed.duration_seconds,
-            note=f"/selfheal in {channel_id}",
-        )
-        outcome = self._control.run(command)
-        if outcome.duplicate:
-            return _ephemeral_reply("Already handled.")
-        if not outcome.ok:
-            return _ephemeral_reply(outcome.text)
-        return Reply(200, {"response_type": "in_channel", "text": f"✅ <@{user_id}> {escape(outcome.text)}"})
-
-
-def _ephemeral_reply(text: str) -> Reply:
-    return Reply(200, {"response_type": "ephemeral", "text": text})
-
-
-def _format_status(data: Mapping[str, Any]) -> str:
-    lines = [f"*Healer status* — dry-run: {'on' if data.get('dry_run') else 'off'}"]
-    for key, label in (
-        ("paused", "Paused"),
-        ("silenced", "Silenced"),
-        ("pending_approvals", "Waiting for approval"),
-    ):
-        items = data.get(key) or []
-        lines.append(f"*{label}:* " + (", ".join(escape(_item(i)) for i in items[:20]) if items else "none"))
-    recent = data.get("recent") or []
-    if recent:
-        lines.append("*Recent decisions:*")
-        lines += [f"• {escape(_item(r))}" for r in recent[:10]]
-    return "\n".join(lines)
-
-
-def _format_history(target: str, data: Mapping[str, Any]) -> str:
-    decisions = data.get("decisions") or []
-    if not decisions:
-        return f"No healer decisions recorded for {escape(target)}."
-    return f"*Healer history for {escape(target)}:*\n" + "\n".join(f"• {escape(_item(d))}" for d in decisions[:50])
-
-
-def _item(item: object) -> str:
-    if not isinstance(item, Mapping):
-        return str(item)
-    bits = []
-    for key in (
-        "decided_at",
-        "target",
-        "key",
-        "outcome",
-        "action",
-        "reason",
-        "actor",
-        "until",
-        "expires_at",
-        "detail",
-    ):
-        value = item.get(key)
-        if value not in (None, "", {}):
-            bits.append(f"{key}={value}")
-    return " ".join(bits) or json.dumps(item, default=str)[:200]
