@@ -12,6 +12,7 @@ directory or ``gs://bucket/prefix`` (google-cloud-storage, imported lazily).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import re
 import shutil
@@ -190,14 +191,20 @@ def _split_gs(uri: str) -> tuple[str, str]:
     return bucket, prefix.strip("/")
 
 
-def publish_artifact(local_dir: Path, root: str, version: str) -> str:
+def _storage_client(client: Any) -> Any:
+    if client is not None:
+        return client
+    # lazy: cloud path only (imported by name: mypy resolves the google.cloud namespace unevenly)
+    storage = importlib.import_module("google.cloud.storage")
+    return storage.Client()
+
+
+def publish_artifact(local_dir: Path, root: str, version: str, storage_client: Any = None) -> str:
     """Copy an artifact directory to ``<root>/<version>/``; returns that URI."""
     target = versioned_uri(root, version)
     if target.startswith("gs://"):
-        from google.cloud import storage  # type: ignore[attr-defined]  # lazy: cloud path only
-
         bucket_name, prefix = _split_gs(target)
-        bucket = storage.Client().bucket(bucket_name)
+        bucket = _storage_client(storage_client).bucket(bucket_name)
         for name in (MODEL_FILE, METADATA_FILE):
             bucket.blob(f"{prefix}/{name}").upload_from_filename(str(local_dir / name))
         return target
@@ -209,14 +216,12 @@ def publish_artifact(local_dir: Path, root: str, version: str) -> str:
     return str(destination)
 
 
-def fetch_artifact(uri: str) -> Path:
+def fetch_artifact(uri: str, storage_client: Any = None) -> Path:
     """A local directory holding the artifact at ``uri`` (downloaded if ``gs://``)."""
     if not uri.startswith("gs://"):
         return Path(uri)
-    from google.cloud import storage  # type: ignore[attr-defined]  # lazy
-
     bucket_name, prefix = _split_gs(uri)
-    bucket = storage.Client().bucket(bucket_name)
+    bucket = _storage_client(storage_client).bucket(bucket_name)
     local = Path(tempfile.mkdtemp(prefix="anomaly-artifact-"))
     for name in (MODEL_FILE, METADATA_FILE):
         bucket.blob(f"{prefix}/{name}").download_to_filename(str(local / name))
