@@ -5,10 +5,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from anomaly_detection_model.features import FEATURE_COLUMNS, feature_matrix, row_vector
 from anomaly_detection_model.holdout import INCIDENT_KINDS, evaluate, inject_incidents
+from anomaly_detection_model.score_metric import METRIC_TYPE
 from anomaly_detection_model.synthetic_features import healthy_feature_rows
+from anomaly_detection_model.table_schema import default_schema_dir
 from anomaly_detection_model.workload_model import (
     ALERT_LEVEL,
     TrainingParams,
@@ -56,6 +59,16 @@ def test_evaluation_figures_separate_healthy_from_incidents(model, split) -> Non
     assert figures["roc_auc"] > 0.95
     assert figures["false_positive_rate"] < 0.02
     assert set(figures["recall"]) == set(INCIDENT_KINDS)
+
+
+def test_alert_level_is_the_threshold_of_the_anomaly_alert_rule() -> None:
+    rules = yaml.safe_load((default_schema_dir().parents[1] / "config" / "alert_rules.yaml").read_text())
+    [rule] = [r for r in rules["policies"] if r["metric_type"] == METRIC_TYPE]
+    assert (rule["threshold"], rule["comparison"], rule["resource_type"]) == (
+        ALERT_LEVEL,
+        "COMPARISON_GT",
+        "k8s_container",
+    )
 
 
 def test_calibration_is_monotone_in_the_raw_value(model) -> None:
