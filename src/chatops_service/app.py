@@ -155,7 +155,7 @@ def _add_interactions(
     if token_source is None and not settings.healer_auth_disabled:
         token_source = GoogleIdTokenSource(settings.healer_audience)
     healer = HealerClient(settings.healer_url, timeout=settings.healer_timeout_seconds, token_source=token_source)
-    control = ChatControl(healer, store)
+    control = ChatControl(healer, store, on_acknowledged=Notifier(settings, store, clock=clock).refresh_thread_heads)
     guard = SlackRequestGuard(settings.slack_signing_secret, store, clock)
     authorizer = ChatAuthorizer(settings.slack_api_base_url, settings.http_timeout_seconds)
     interactions = SlackInteractions(
@@ -165,7 +165,6 @@ def _add_interactions(
         control=control,
         slack_api_base_url=settings.slack_api_base_url,
         http_timeout=settings.http_timeout_seconds,
-        on_acknowledged=Notifier(settings, store, clock=clock).refresh_thread_head,
     )
     commands = SlackCommands(
         routing=settings.routing, guard=guard, authorizer=authorizer, control=control, healer=healer

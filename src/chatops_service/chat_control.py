@@ -9,6 +9,7 @@ here, and the healer applies each ``request_id`` once as well.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from chatops_service.healer_client import HealerClient, HealerError
@@ -45,9 +46,16 @@ def describe_command(command: ControlCommand) -> str:
 
 
 class ChatControl:
-    def __init__(self, healer: HealerClient, state: StateStore) -> None:
+    def __init__(
+        self,
+        healer: HealerClient,
+        state: StateStore,
+        on_acknowledged: Callable[[str], object] | None = None,
+    ) -> None:
+        """``on_acknowledged(incident_id)`` runs after an acknowledgement (to refresh chat messages)."""
         self._healer = healer
         self._state = state
+        self._on_acknowledged = on_acknowledged
 
     def run(self, command: ControlCommand) -> ControlOutcome:
         key = f"control:{command.request_id}"
@@ -67,6 +75,11 @@ class ChatControl:
             return ControlOutcome(False, f"The healer did not accept this ({command.command}): {result.detail}")
         if command.command == "acknowledge" and command.incident_id:
             self._state.acknowledge(command.incident_id, who)
+            if self._on_acknowledged is not None:
+                try:
+                    self._on_acknowledged(command.incident_id)
+                except Exception:  # the acknowledgement stands; a stale chat message is only cosmetic
+                    log.exception("could not refresh chat messages after an acknowledgement")
         self._log(command, "applied", result.detail)
         detail = f" — {result.detail}" if result.detail else ""
         return ControlOutcome(True, f"{what}{detail}")

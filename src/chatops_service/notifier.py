@@ -148,9 +148,11 @@ class Notifier:
         sender = TeamsWorkflowSender(dest.secret, self._settings.http_timeout_seconds)
         return record_from(dest, self._retry(lambda: sender.post(payload)))
 
-    def refresh_thread_head(self, incident_id: str, dest: Destination) -> bool:
-        """Re-render the first message of an incident's Slack thread (after an acknowledgement)."""
-        return self._threads.refresh_head(incident_id, dest)
+    def refresh_thread_heads(self, incident_id: str) -> int:
+        """Re-render the first message of the incident's thread in every Slack bot destination
+        that has one (after an acknowledgement from Slack or Teams); returns how many."""
+        bots = [d for d in self._settings.routing.destinations.values() if d.kind == "slack_bot"]
+        return sum(1 for dest in bots if self._threads.refresh_head(incident_id, dest))
 
     # ------------------------------------------------------------------ helpers
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from slack_sdk.webhook import WebhookClient
@@ -38,7 +38,6 @@ class SlackInteractions:
         control: ChatControl,
         slack_api_base_url: str,
         http_timeout: float,
-        on_acknowledged: Callable[[str, Destination], object] | None = None,
     ) -> None:
         self._routing = routing
         self._guard = guard
@@ -46,7 +45,6 @@ class SlackInteractions:
         self._control = control
         self._api_base = slack_api_base_url
         self._timeout = http_timeout
-        self._on_acknowledged = on_acknowledged
 
     def handle(self, body: bytes, headers: Mapping[str, str]) -> Reply:
         check = self._guard.check(body, headers)
@@ -107,8 +105,6 @@ class SlackInteractions:
         outcome = self._control.run(command)
         if outcome.duplicate:
             return
-        if outcome.ok and name == "acknowledge" and self._on_acknowledged is not None:
-            self._on_acknowledged(ref.incident_id, dest)  # the first message now says who acknowledged
         text = f"✅ <@{actor.id}> {escape(outcome.text)}" if outcome.ok else f"⚠️ <@{actor.id}>: {escape(outcome.text)}"
         self._announce(dest, channel, message_ts, response_url, text)
 

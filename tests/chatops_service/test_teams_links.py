@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import urlsplit
 
@@ -52,6 +53,10 @@ def test_each_action_has_its_own_single_use_link(harness, load) -> None:
     assert harness.client.post(undo).status_code == 200
     assert [c["command"] for c in harness.healer.commands] == ["acknowledge", "undo"]
     assert harness.state.acknowledged_by("0.nq8x2k5v1abc") == "someone in Teams"
+    # the same incident's Slack thread shows the acknowledgement too
+    head = harness.chat.posts("chat.update")[-1]
+    assert head["ts"] == harness.state.get_thread("0.nq8x2k5v1abc", "oncall-slack").ts
+    assert "acknowledged by someone in Teams" in json.dumps(head["blocks"])
 
 
 def test_expired_link_is_refused(harness) -> None:
