@@ -78,9 +78,17 @@ def parse_options(argv: list[str] | None = None) -> StandinOptions:
         default=0.0,
         help="how long deleted pods stay Terminating (0 = removed at once)",
     )
+    parser.add_argument(
+        "--not-ready-eviction-seconds",
+        type=_non_negative_float,
+        default=300.0,
+        help="evict pods from a node NotReady for this long",
+    )
     args = parser.parse_args(argv)
     if args.restart_interval <= 0:
         parser.error("--restart-interval must be > 0")
+    if args.not_ready_eviction_seconds <= 0:
+        parser.error("--not-ready-eviction-seconds must be > 0")
     if args.fixture is not None and not args.fixture.is_file():
         parser.error(f"--fixture: no such file: {args.fixture}")
     return StandinOptions(
@@ -95,6 +103,7 @@ def parse_options(argv: list[str] | None = None) -> StandinOptions:
             ready_delay_seconds=args.ready_delay,
             crash_restart_interval_seconds=args.restart_interval,
             pod_termination_seconds=args.termination_seconds,
+            not_ready_eviction_seconds=args.not_ready_eviction_seconds,
         ),
     )
 

@@ -25,6 +25,8 @@ class SimulationSettings:
     crash_restart_interval_seconds: float = 1.0
     # How long a deleted pod stays Terminating (capped by the request's gracePeriodSeconds); 0 = gone at once.
     pod_termination_seconds: float = 0.0
+    # Pods on a node that stays NotReady this long are evicted (the not-ready NoExecute toleration).
+    not_ready_eviction_seconds: float = 300.0
 
     def __post_init__(self) -> None:
         if self.ready_delay_seconds < 0:
@@ -33,6 +35,8 @@ class SimulationSettings:
             raise ValueError("pod_termination_seconds must be >= 0")
         if self.crash_restart_interval_seconds <= 0:
             raise ValueError("crash_restart_interval_seconds must be > 0")
+        if self.not_ready_eviction_seconds <= 0:
+            raise ValueError("not_ready_eviction_seconds must be > 0")
 
 
 @dataclass

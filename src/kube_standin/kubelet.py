@@ -83,11 +83,36 @@ class Kubelet(ControllerBase):
             return
         assert runtime is not None
         node = self.store.get("nodes", "", node_name)
+        if self._evict_from_unready_node(pod, node, now):
+            return
         status = self._pod_status(pod, runtime, node, now)
         if pod.get("status") != status:
             updated = clone(pod)
             updated["status"] = status
             self.store.put("pods", updated)
+
+    def _evict_from_unready_node(self, pod: Obj, node: Obj | None, now: float) -> bool:
+        """Taint-based eviction: pods tolerate a NotReady node for not_ready_eviction_seconds."""
+        ready = next(
+            (c for c in (node or {}).get("status", {}).get("conditions") or [] if c.get("type") == "Ready"), None
+        )
+        if node is None or ready is None or ready.get("status") == "True" or not pod["metadata"].get("ownerReferences"):
+            return False
+        since = parse_rfc3339(ready["lastTransitionTime"]) if ready.get("lastTransitionTime") else now
+        evict_at = since + self.settings.not_ready_eviction_seconds
+        if now < evict_at:
+            self._due(evict_at)
+            return False
+        meta = pod["metadata"]
+        self.events.record(
+            pod,
+            "Normal",
+            "TaintManagerEviction",
+            f"Marking for deletion Pod {meta['namespace']}/{meta['name']}",
+            "taint-eviction-controller",
+        )
+        self.terminate_pod(pod)
+        return True
 
     def _sync_terminating(self, pod: Obj, now: float) -> None:
         meta = pod["metadata"]

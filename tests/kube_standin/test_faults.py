@@ -204,3 +204,22 @@ def test_deleted_pods_terminate_for_a_while_when_configured(clock: ManualClock) 
             assert {p.metadata.name for p in core.list_namespaced_pod("shop").items} == names - {victim}
             core.delete_namespaced_pod(survivor, "shop", grace_period_seconds=0)
             assert survivor not in {p.metadata.name for p in core.list_namespaced_pod("shop").items}
+
+
+def test_pods_leave_a_node_that_stays_not_ready(
+    cluster: StandinCluster, clock: ManualClock, core: client.CoreV1Api, kubectl: Any
+) -> None:
+    node = "gke-shop-default-pool-1a2b-x1"
+    on_node = {p.metadata.name for p in pods(core, "app in (web,worker)") if p.spec.node_name == node}
+    assert on_node
+    cluster.set_node_ready(node, False)
+    clock.advance(299)
+    assert on_node <= {p.metadata.name for p in pods(core, "app in (web,worker)")}
+    clock.advance(2)  # past the default 300 s not-ready toleration
+    remaining = pods(core, "app in (web,worker)")
+    assert not on_node & {p.metadata.name for p in remaining}
+    assert all(p.spec.node_name != node for p in remaining)
+    clock.advance(READY_DELAY)
+    assert kubectl.rolled_out("shop", "web") and kubectl.rolled_out("shop", "worker")
+    reasons = {e.reason for e in core.list_namespaced_event("shop").items}
+    assert "TaintManagerEviction" in reasons
