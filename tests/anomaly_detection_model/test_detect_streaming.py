@@ -122,6 +122,8 @@ def test_a_persistent_shift_raises_one_alert_and_a_later_event_raises_another() 
         {"peak_decay": 1.0},
         {"alert_level": 0.0},
         {"stuck_rows": -1},
+        {"volatility_rows": -1},
+        {"volatility_tolerance": 0.0},
     ],
 )
 def test_invalid_parameters_are_rejected(bad: dict[str, object]) -> None:
@@ -150,3 +152,14 @@ def test_series_that_often_repeat_values_are_not_flagged_for_usual_runs() -> Non
         values.append(0.0 if (i // 60) % 3 == 0 else pattern[i])
     scores = score_series(values)
     assert max(scores[LEARNING_ROWS:]) < ALERT_LEVEL
+
+
+def test_a_new_oscillation_inside_the_usual_range_is_flagged_by_volatility() -> None:
+    values = list(make_series(2200, seed=31).values)
+    for i in range(1800, 2200):
+        values[i] += 5.0 if (i // 3) % 2 else -5.0
+    alerts = [i for i, s in enumerate(score_series(values)) if s >= ALERT_LEVEL and i >= LEARNING_ROWS]
+    assert alerts
+    assert 1800 <= alerts[0] < 1840
+    without = score_series(values, DetectorParams(volatility_rows=0))
+    assert max(without[LEARNING_ROWS:]) < ALERT_LEVEL
