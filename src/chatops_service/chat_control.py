@@ -72,7 +72,7 @@ class ChatControl:
             return ControlOutcome(False, f"Could not do it: {exc}", unreachable=True)
         if not result.ok:
             self._log(command, "refused_by_healer", result.detail)
-            return ControlOutcome(False, f"The healer did not accept this ({command.command}): {result.detail}")
+            return ControlOutcome(False, f"not done ({command.command}), the healer says: {result.detail}")
         if command.command == "acknowledge" and command.incident_id:
             self._state.acknowledge(command.incident_id, who)
             if self._on_acknowledged is not None:

@@ -215,7 +215,7 @@ def test_healer_refusal_is_shown(harness, block_actions, sign, load) -> None:
     _post(harness, "/slack/interactions", body, sign(body))
     assert len(harness.healer.commands) == 1
     reply = harness.chat.posts("chat.postMessage")[-1]
-    assert "did not accept" in reply["text"] and "no action is held" in reply["text"]
+    assert "not done (approve), the healer says: no action is held" in reply["text"]
 
 
 def test_unreachable_healer_is_reported_and_the_click_can_be_retried(harness, block_actions, sign, load) -> None:
