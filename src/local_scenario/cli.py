@@ -93,7 +93,11 @@ def main(argv: list[str] | None = None) -> int:
         print(GCLOUD_MISSING)
         return EXIT_UNAVAILABLE
     # Imported here so that a missing gcloud or a bad option is reported at once.
+    from local_scenario.alert_rules import AlertRulesError
+    from local_scenario.anomaly import ModelUnavailable
+    from local_scenario.cluster import ClusterError
     from local_scenario.scenario import GcloudMissing, Interrupted, ScenarioOptions, run_scenario
+    from local_scenario.services import ServiceFailed
     from local_scenario.summary import summary_table
 
     options = ScenarioOptions(
@@ -116,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     except EmulatorUnavailable as exc:
         print(f"an emulator could not start: {exc}")
         return EXIT_UNAVAILABLE
+    except AlertRulesError as exc:
+        print(f"the alert rules are malformed: {exc}")
+        return EXIT_UNAVAILABLE
+    except (ServiceFailed, ClusterError, ModelUnavailable) as exc:
+        print(f"the scenario could not run: {exc}")
+        return EXIT_FAILED
     except Interrupted as exc:
         print(f"interrupted ({exc}); everything started was stopped")
         return EXIT_INTERRUPTED
@@ -129,6 +139,6 @@ def main(argv: list[str] | None = None) -> int:
     for line in result.verdict.lines:
         print(line)
     if result.report_path is not None:
-        print(f"report: {result.report_path}")
+        print(f"report: {result.report_path} (incidents and chat payloads as JSON lines beside it)")
     print("RESULT: " + ("PASS" if result.verdict.ok else "FAIL"))
     return EXIT_OK if result.verdict.ok else EXIT_FAILED

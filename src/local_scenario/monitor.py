@@ -85,6 +85,7 @@ class Monitor:
         self.on_decision = on_decision
         self.scorer = scorer
         self.observations = Observations()
+        self.published: list[dict[str, Any]] = []  # every incident notification, as published
         self.errors: list[str] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scenario-monitor", daemon=True)
@@ -137,6 +138,7 @@ class Monitor:
             self.observations.alerts.append(event)
             payload = incident_payload(event, self.identity)
             message_id = self.publish(payload)
+            self.published.append(payload)
             verb = "opened" if event.state == "open" else "closed"
             key = event.key
             self.timeline.add(

@@ -8,6 +8,7 @@ evaluator -> Pub/Sub) -> faults one after another -> summary, HTML report, exit 
 from __future__ import annotations
 
 import contextlib
+import json
 import secrets
 import signal
 import threading
@@ -307,6 +308,14 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
             verdict = Verdict(
                 False, (*verdict.lines, f"FAIL monitor errors: {monitor.errors[:3]}"), verdict.recovery_p95
             )
+        _write_jsonl(out / "incidents.jsonl", monitor.published)
+        _write_jsonl(
+            out / "chat_messages.jsonl",
+            [
+                {"channel": m.channel, "at": m.at, "headline": m.headline, "payload": m.payload}
+                for m in receivers.snapshot()
+            ],
+        )
         report_path = write_report(
             out / "report.html",
             records=records,
@@ -386,6 +395,12 @@ def _exercise(
     with tracker.lock:
         tracker.active = None
     return record
+
+
+def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, separators=(",", ":"), default=str) + "\n")
 
 
 def _anomaly_scorer(options: ScenarioOptions, cluster: StandinCluster, timeline: Timeline) -> LiveScorer | None:

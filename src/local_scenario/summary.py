@@ -10,7 +10,18 @@ def _seconds(value: float | None) -> str:
 
 
 def summary_table(records: list[FaultRecord], dry_run: bool) -> str:
-    header = ("fault", "workload", "alert", "action", "recovered", "notified", "closed", "decision", "result")
+    header = (
+        "fault",
+        "workload",
+        "alert",
+        "action",
+        "recovered",
+        "notified",
+        "closed",
+        "anomaly",
+        "decision",
+        "result",
+    )
     rows = [header]
     for r in records:
         decision = f"{r.decision.get('outcome', '-')} {r.decision.get('action') or ''}".strip()
@@ -23,6 +34,7 @@ def summary_table(records: list[FaultRecord], dry_run: bool) -> str:
                 _seconds(r.since_injection(r.recovered_at)),
                 _seconds(r.since_injection(r.notified_at)),
                 _seconds(r.since_injection(r.closed_at)),
+                _seconds(r.since_injection(r.anomaly_alert_at)),
                 decision,
                 "ok" if not r.verdict(dry_run) else "FAILED",
             )
@@ -30,4 +42,7 @@ def summary_table(records: list[FaultRecord], dry_run: bool) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "seconds after injection:\n" + "\n".join(lines)
+    return (
+        "seconds after injection (anomaly = the anomaly model's alert on the same workload, if it fired):\n"
+        + "\n".join(lines)
+    )
