@@ -1,13 +1,9 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import socket
-import subprocess
 import time
-import urllib.request
-from collections.abc import Iterator, Mapping
+import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
@@ -88,48 +84,17 @@ def test_settings_are_validated(kwargs, message: str) -> None:
         ExporterSettings(**{**base, **kwargs})
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture()
-def pubsub_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    if shutil.which("gcloud") is None:
-        pytest.skip("gcloud (Pub/Sub emulator) not installed")
-    port = _free_port()
-    process = subprocess.Popen(
-        ["gcloud", "beta", "emulators", "pubsub", "start", f"--host-port=127.0.0.1:{port}", "--project=acme-prod"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1) as answer:
-                    if answer.read().strip() == b"Ok":
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                pytest.skip("Pub/Sub emulator did not start")
-            time.sleep(0.2)
-        monkeypatch.setenv("PUBSUB_EMULATOR_HOST", f"127.0.0.1:{port}")
-        yield f"127.0.0.1:{port}"
-    finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=10)
-
-
 @pytest.mark.emulator
-def test_points_reach_pub_sub_with_the_timestamp_attribute(fake_monitoring, sample, pubsub_emulator) -> None:
+def test_points_reach_pub_sub_with_the_timestamp_attribute(
+    fake_monitoring, sample, pubsub_emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from google.cloud import pubsub_v1
 
-    topic = "projects/acme-prod/topics/gke-metrics"
-    subscription = "projects/acme-prod/subscriptions/features-pipeline"
+    # the shared session emulator (tests/conftest.py): names of our own
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub_emulator.host_port)
+    suffix = uuid.uuid4().hex[:8]
+    topic = f"projects/acme-prod/topics/gke-metrics-{suffix}"
+    subscription = f"projects/acme-prod/subscriptions/features-pipeline-{suffix}"
     pubsub_v1.PublisherClient().create_topic(name=topic)
     subscriber = pubsub_v1.SubscriberClient()
     subscriber.create_subscription(name=subscription, topic=topic)
