@@ -6,7 +6,7 @@ from typing import Any
 
 from kube_standin.clock import rfc3339
 from kube_standin.controller import Controller, container_limit, is_active
-from kube_standin.objects import default_job, owner_reference
+from kube_standin.finished_jobs import FinishedJob, job_object, job_pod
 from kube_standin.quantity import format_memory, parse_quantity
 from kube_standin.store import clone
 
@@ -332,126 +332,24 @@ class FaultInjector:
                 raise FaultError(f'job "{namespace}/{name}" already exists')
             if backoff_limit < 0 or finished_seconds_ago < 0 or duration_seconds < 0:
                 raise FaultError("backoff_limit, finished_seconds_ago and duration_seconds must be >= 0")
-            now = self.store.clock.now()
-            finished = now - finished_seconds_ago
-            started = finished - duration_seconds
-            uid = self.store.new_uid()
-            job_labels = {
-                "batch.kubernetes.io/controller-uid": uid,
-                "batch.kubernetes.io/job-name": name,
-                "controller-uid": uid,
-                "job-name": name,
-            }
-            job: Obj = {
-                "apiVersion": "batch/v1",
-                "kind": "Job",
-                "metadata": {
-                    "name": name,
-                    "namespace": namespace,
-                    "uid": uid,
-                    "labels": {**job_labels, **(labels or {})},
-                    "creationTimestamp": rfc3339(started),
-                    "generation": 1,
-                },
-                "spec": {
-                    "backoffLimit": backoff_limit,
-                    "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}},
-                    "template": {
-                        "metadata": {"labels": dict(job_labels)},
-                        "spec": {
-                            "containers": [{"name": name, "image": image, "command": ["/bin/sh", "-c", "run-report"]}],
-                            "restartPolicy": "Never",
-                        },
-                    },
-                },
-            }
-            default_job(job)
-            attempts = 1 if succeeded else backoff_limit + 1
-            if succeeded:
-                job["status"] = {
-                    "startTime": rfc3339(started),
-                    "completionTime": rfc3339(finished),
-                    "succeeded": 1,
-                    "ready": 0,
-                    "terminating": 0,
-                    "uncountedTerminatedPods": {},
-                    "conditions": [
-                        {
-                            "type": "Complete",
-                            "status": "True",
-                            "lastProbeTime": rfc3339(finished),
-                            "lastTransitionTime": rfc3339(finished),
-                        }
-                    ],
-                }
-            else:
-                job["status"] = {
-                    "startTime": rfc3339(started),
-                    "failed": attempts,
-                    "ready": 0,
-                    "terminating": 0,
-                    "uncountedTerminatedPods": {},
-                    "conditions": [
-                        {
-                            "type": "FailureTarget",
-                            "status": "True",
-                            "reason": "BackoffLimitExceeded",
-                            "message": "Job has reached the specified backoff limit",
-                            "lastProbeTime": rfc3339(finished),
-                            "lastTransitionTime": rfc3339(finished),
-                        },
-                        {
-                            "type": "Failed",
-                            "status": "True",
-                            "reason": "BackoffLimitExceeded",
-                            "message": "Job has reached the specified backoff limit",
-                            "lastProbeTime": rfc3339(finished),
-                            "lastTransitionTime": rfc3339(finished),
-                        },
-                    ],
-                }
-            created = self.store.create("jobs", job)
+            finished = self.store.clock.now() - finished_seconds_ago
+            spec = FinishedJob(
+                namespace,
+                name,
+                self.store.new_uid(),
+                image,
+                finished - duration_seconds,
+                finished,
+                succeeded,
+                backoff_limit,
+                dict(labels or {}),
+            )
+            created = self.store.create("jobs", job_object(spec))
             node_name = next((n["metadata"]["name"] for n in self.store.select("nodes")), "")
-            for _ in range(attempts):
-                pod_name = f"{name}-{self.controller._random_suffix()}"
-                exit_code, reason = (0, "Completed") if succeeded else (1, "Error")
-                pod: Obj = {
-                    "apiVersion": "v1",
-                    "kind": "Pod",
-                    "metadata": {
-                        "name": pod_name,
-                        "generateName": f"{name}-",
-                        "namespace": namespace,
-                        "labels": dict(job_labels),
-                        "ownerReferences": [owner_reference(created)],
-                        "creationTimestamp": rfc3339(started),
-                    },
-                    "spec": {**clone(job["spec"]["template"]["spec"]), "nodeName": node_name},
-                    "status": {
-                        "phase": "Succeeded" if succeeded else "Failed",
-                        "startTime": rfc3339(started),
-                        "containerStatuses": [
-                            {
-                                "name": name,
-                                "image": image,
-                                "imageID": "",
-                                "ready": False,
-                                "restartCount": 0,
-                                "started": False,
-                                "state": {
-                                    "terminated": {
-                                        "exitCode": exit_code,
-                                        "reason": reason,
-                                        "startedAt": rfc3339(started),
-                                        "finishedAt": rfc3339(finished),
-                                    }
-                                },
-                                "lastState": {},
-                            }
-                        ],
-                    },
-                }
-                self.store.create("pods", pod)
+            for _ in range(spec.attempts):
+                self.store.create(
+                    "pods", job_pod(spec, created, f"{name}-{self.controller._random_suffix()}", node_name)
+                )
             if not succeeded:
                 self.controller.events.record(
                     created,

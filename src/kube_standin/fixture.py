@@ -6,35 +6,29 @@ Every problem is reported as FixtureError naming the exact place, e.g.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from kube_standin.api import prepare_new_object
-from kube_standin.clock import rfc3339
 from kube_standin.controller import Controller
 from kube_standin.errors import ApiError
 from kube_standin.fault_ops import FaultError, FaultInjector
+from kube_standin.fixture_checks import (
+    FixtureError,
+    boolean,
+    expect_list,
+    expect_map,
+    non_negative_int,
+    string_map,
+)
+from kube_standin.fixture_nodes import build_node
 from kube_standin.resources import BY_PLURAL, RESOURCE_TYPES
 from kube_standin.store import clone
 
 Obj = dict[str, Any]
 TOP_KEYS = {"nodes", "namespaces", "manifests", "faults"}
-NODE_KEYS = {
-    "name",
-    "labels",
-    "annotations",
-    "capacity",
-    "allocatable",
-    "ready",
-    "unschedulable",
-    "conditions",
-    "pool",
-    "zone",
-    "machine_type",
-}
 NAMESPACE_KEYS = {"name", "labels", "annotations", "deployments", "pod_disruption_budgets", "jobs", "pods"}
 DEPLOYMENT_KEYS = {
     "name",
@@ -61,55 +55,6 @@ POD_KEYS = {"name", "node", "labels", "annotations", "containers", "phase", "rea
 FAULT_KEYS = {"type", "namespace", "deployment", "pod", "container", "image", "memory", "node", "count", "name"}
 
 
-class FixtureError(ValueError):
-    pass
-
-
-def _expect_map(value: Any, where: str, allowed: set[str] | None = None, required: tuple[str, ...] = ()) -> Obj:
-    if not isinstance(value, dict):
-        raise FixtureError(f"{where}: must be a mapping, got {type(value).__name__}")
-    if allowed is not None:
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise FixtureError(
-                f"{where}: unknown key(s) {', '.join(map(str, unknown))}; allowed: {', '.join(sorted(allowed))}"
-            )
-    for key in required:
-        if key not in value:
-            raise FixtureError(f"{where}.{key}: required")
-    return value
-
-
-def _expect_list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise FixtureError(f"{where}: must be a list, got {type(value).__name__}")
-    return value
-
-
-def _string_map(value: Any, where: str) -> dict[str, str]:
-    if value is None:
-        return {}
-    mapping = _expect_map(value, where)
-    for key, item in mapping.items():
-        if not isinstance(key, str) or not isinstance(item, str | int | float | bool):
-            raise FixtureError(f"{where}.{key}: values must be strings")
-    return {str(k): str(v).lower() if isinstance(v, bool) else str(v) for k, v in mapping.items()}
-
-
-def _non_negative_int(value: Any, where: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise FixtureError(f"{where}: must be a non-negative integer, got {value!r}")
-    return value
-
-
-def _boolean(value: Any, where: str) -> bool:
-    if not isinstance(value, bool):
-        raise FixtureError(f"{where}: must be true or false, got {value!r}")
-    return value
-
-
 def read_fixture(source: str | Path | Obj) -> Obj:
     """A dict from a dict, a path to a YAML/JSON file, or YAML text."""
     if isinstance(source, dict):
@@ -129,11 +74,11 @@ def read_fixture(source: str | Path | Obj) -> Obj:
         raise FixtureError(f"fixture is not valid YAML: {exc}") from exc
     if data is None:
         return {}
-    return _expect_map(data, "fixture")
+    return expect_map(data, "fixture")
 
 
 def load_fixture(controller: Controller, source: str | Path | Obj) -> None:
-    data = _expect_map(read_fixture(source), "fixture", TOP_KEYS)
+    data = expect_map(read_fixture(source), "fixture", TOP_KEYS)
     with controller.store.lock:
         controller.settling = True
         try:
@@ -143,7 +88,7 @@ def load_fixture(controller: Controller, source: str | Path | Obj) -> None:
 
 
 def _load(controller: Controller, data: Obj) -> None:
-    nodes = _expect_list(data.get("nodes"), "nodes")
+    nodes = expect_list(data.get("nodes"), "nodes")
     for index, node in enumerate(nodes):
         _create(controller, "nodes", build_node(node, f"nodes[{index}]", controller), f"nodes[{index}]")
     if not nodes:
@@ -154,21 +99,21 @@ def _load(controller: Controller, data: Obj) -> None:
                 build_node({"name": f"gke-standin-default-pool-{index + 1}"}, "", controller),
                 "",
             )
-    namespaces = _expect_list(data.get("namespaces"), "namespaces")
+    namespaces = expect_list(data.get("namespaces"), "namespaces")
     names = set()
     for index, namespace in enumerate(namespaces):
-        names.add(_expect_map(namespace, f"namespaces[{index}]", NAMESPACE_KEYS, ("name",))["name"])
+        names.add(expect_map(namespace, f"namespaces[{index}]", NAMESPACE_KEYS, ("name",))["name"])
     for builtin in ("default", "kube-system", "kube-public", "kube-node-lease"):
         if builtin not in names:
             _create(controller, "namespaces", {"metadata": {"name": builtin}}, f"namespace {builtin}")
     for index, namespace in enumerate(namespaces):
         _load_namespace(controller, namespace, f"namespaces[{index}]")
-    for index, manifest in enumerate(_expect_list(data.get("manifests"), "manifests")):
+    for index, manifest in enumerate(expect_list(data.get("manifests"), "manifests")):
         _load_manifest(controller, manifest, f"manifests[{index}]")
     controller.sync(force=True)
     injector = FaultInjector(controller)
-    for index, fault in enumerate(_expect_list(data.get("faults"), "faults")):
-        _apply_fault(injector, _expect_map(fault, f"faults[{index}]", FAULT_KEYS, ("type",)), f"faults[{index}]")
+    for index, fault in enumerate(expect_list(data.get("faults"), "faults")):
+        _apply_fault(injector, expect_map(fault, f"faults[{index}]", FAULT_KEYS, ("type",)), f"faults[{index}]")
 
 
 def _create(controller: Controller, resource: str, obj: Obj, where: str) -> Obj:
@@ -184,113 +129,6 @@ def _create(controller: Controller, resource: str, obj: Obj, where: str) -> Obj:
     return controller.store.create(resource, prepared)
 
 
-def build_node(spec: Any, where: str, controller: Controller) -> Obj:
-    spec = _expect_map(spec, where, NODE_KEYS, ("name",))
-    name = str(spec["name"])
-    pool = str(spec.get("pool", "default-pool"))
-    zone = str(spec.get("zone", "europe-west1-b"))
-    machine = str(spec.get("machine_type", "e2-standard-4"))
-    capacity = {
-        "cpu": "4",
-        "ephemeral-storage": "98831908Ki",
-        "memory": "16393340Ki",
-        "pods": "110",
-        **_string_map(spec.get("capacity"), f"{where}.capacity"),
-    }
-    allocatable = {
-        "cpu": "3920m",
-        "ephemeral-storage": "47060071478",
-        "memory": "13208700Ki",
-        "pods": "110",
-        **_string_map(spec.get("allocatable"), f"{where}.allocatable"),
-    }
-    ready = _boolean(spec.get("ready", True), f"{where}.ready")
-    now = rfc3339(controller.store.clock.now())
-    conditions = [
-        {
-            "type": kind,
-            "status": "False",
-            "reason": reason,
-            "message": message,
-            "lastHeartbeatTime": now,
-            "lastTransitionTime": now,
-        }
-        for kind, reason, message in (
-            ("MemoryPressure", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
-            ("DiskPressure", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-            ("PIDPressure", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-        )
-    ]
-    conditions.append(
-        {
-            "type": "Ready",
-            "status": "True" if ready else "False",
-            "reason": "KubeletReady" if ready else "KubeletNotReady",
-            "message": "kubelet is posting ready status" if ready else "container runtime is down",
-            "lastHeartbeatTime": now,
-            "lastTransitionTime": now,
-        }
-    )
-    for index, override in enumerate(_expect_list(spec.get("conditions"), f"{where}.conditions")):
-        override = _expect_map(
-            override, f"{where}.conditions[{index}]", {"type", "status", "reason", "message"}, ("type", "status")
-        )
-        if override["status"] not in ("True", "False", "Unknown"):
-            raise FixtureError(f"{where}.conditions[{index}].status: must be True, False or Unknown")
-        existing = next((c for c in conditions if c["type"] == override["type"]), None)
-        if existing is None:
-            existing = {"type": override["type"], "lastHeartbeatTime": now, "lastTransitionTime": now}
-            conditions.append(existing)
-        existing.update({k: str(v) for k, v in override.items()})
-    digest = hashlib.sha256(name.encode()).digest()[0] % 250
-    return {
-        "metadata": {
-            "name": name,
-            "labels": {
-                "beta.kubernetes.io/arch": "amd64",
-                "beta.kubernetes.io/os": "linux",
-                "cloud.google.com/gke-nodepool": pool,
-                "cloud.google.com/machine-family": machine.split("-")[0],
-                "kubernetes.io/arch": "amd64",
-                "kubernetes.io/hostname": name,
-                "kubernetes.io/os": "linux",
-                "node.kubernetes.io/instance-type": machine,
-                "topology.kubernetes.io/region": zone.rsplit("-", 1)[0],
-                "topology.kubernetes.io/zone": zone,
-                **_string_map(spec.get("labels"), f"{where}.labels"),
-            },
-            "annotations": _string_map(spec.get("annotations"), f"{where}.annotations"),
-        },
-        "spec": {
-            "podCIDR": f"10.{100 + digest % 20}.{digest}.0/24",
-            "providerID": f"gce://standin-project/{zone}/{name}",
-            "unschedulable": _boolean(spec.get("unschedulable", False), f"{where}.unschedulable"),
-        },
-        "status": {
-            "capacity": capacity,
-            "allocatable": allocatable,
-            "conditions": conditions,
-            "addresses": [
-                {"type": "InternalIP", "address": f"10.132.0.{2 + digest}"},
-                {"type": "Hostname", "address": name},
-            ],
-            "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
-            "nodeInfo": {
-                "architecture": "amd64",
-                "bootID": controller.store.new_uid(),
-                "containerRuntimeVersion": "containerd://1.7.22",
-                "kernelVersion": "6.1.100+",
-                "kubeProxyVersion": "v1.30.5-gke.1014001",
-                "kubeletVersion": "v1.30.5-gke.1014001",
-                "machineID": controller.store.new_uid().replace("-", ""),
-                "operatingSystem": "linux",
-                "osImage": "Container-Optimized OS from Google",
-                "systemUUID": controller.store.new_uid(),
-            },
-        },
-    }
-
-
 def _load_namespace(controller: Controller, spec: Obj, where: str) -> None:
     name = spec["name"]
     if not isinstance(name, str):
@@ -303,15 +141,15 @@ def _load_namespace(controller: Controller, spec: Obj, where: str) -> None:
         {
             "metadata": {
                 "name": name,
-                "labels": _string_map(spec.get("labels"), f"{where}.labels"),
-                "annotations": _string_map(spec.get("annotations"), f"{where}.annotations"),
+                "labels": string_map(spec.get("labels"), f"{where}.labels"),
+                "annotations": string_map(spec.get("annotations"), f"{where}.annotations"),
             }
         },
         where,
     )
-    for index, dep in enumerate(_expect_list(spec.get("deployments"), f"{where}.deployments")):
+    for index, dep in enumerate(expect_list(spec.get("deployments"), f"{where}.deployments")):
         _load_deployment(controller, name, dep, f"{where}.deployments[{index}]")
-    for index, pdb in enumerate(_expect_list(spec.get("pod_disruption_budgets"), f"{where}.pod_disruption_budgets")):
+    for index, pdb in enumerate(expect_list(spec.get("pod_disruption_budgets"), f"{where}.pod_disruption_budgets")):
         _create(
             controller,
             "poddisruptionbudgets",
@@ -319,9 +157,9 @@ def _load_namespace(controller: Controller, spec: Obj, where: str) -> None:
             f"{where}.pod_disruption_budgets[{index}]",
         )
     injector = FaultInjector(controller)
-    for index, job in enumerate(_expect_list(spec.get("jobs"), f"{where}.jobs")):
+    for index, job in enumerate(expect_list(spec.get("jobs"), f"{where}.jobs")):
         here = f"{where}.jobs[{index}]"
-        job = _expect_map(job, here, JOB_KEYS, ("name",))
+        job = expect_map(job, here, JOB_KEYS, ("name",))
         status = job.get("status", "failed")
         if status not in ("failed", "succeeded"):
             raise FixtureError(f"{here}.status: must be failed or succeeded, got {status!r}")
@@ -330,53 +168,52 @@ def _load_namespace(controller: Controller, spec: Obj, where: str) -> None:
                 name,
                 str(job["name"]),
                 image=str(job.get("image", "busybox:1.36")),
-                backoff_limit=_non_negative_int(job.get("backoff_limit", 0), f"{here}.backoff_limit"),
+                backoff_limit=non_negative_int(job.get("backoff_limit", 0), f"{here}.backoff_limit"),
                 finished_seconds_ago=float(job.get("finished_seconds_ago", 0)),
                 duration_seconds=float(job.get("duration_seconds", 30)),
-                labels=_string_map(job.get("labels"), f"{here}.labels"),
+                labels=string_map(job.get("labels"), f"{here}.labels"),
                 succeeded=status == "succeeded",
             )
         except (FaultError, TypeError, ValueError) as exc:
             raise FixtureError(f"{here}: {exc}") from exc
-    for index, pod in enumerate(_expect_list(spec.get("pods"), f"{where}.pods")):
+    for index, pod in enumerate(expect_list(spec.get("pods"), f"{where}.pods")):
         _load_pod(controller, name, pod, f"{where}.pods[{index}]")
 
 
 def build_container(spec: Any, where: str) -> Obj:
-    spec = _expect_map(spec, where, CONTAINER_KEYS, ("name", "image"))
+    spec = expect_map(spec, where, CONTAINER_KEYS, ("name", "image"))
     container: Obj = {"name": str(spec["name"]), "image": str(spec["image"])}
     if "resources" in spec:
-        resources = _expect_map(spec["resources"], f"{where}.resources", {"requests", "limits"})
-        container["resources"] = {k: _string_map(v, f"{where}.resources.{k}") for k, v in resources.items()}
+        resources = expect_map(spec["resources"], f"{where}.resources", {"requests", "limits"})
+        container["resources"] = {k: string_map(v, f"{where}.resources.{k}") for k, v in resources.items()}
     env = spec.get("env")
     if isinstance(env, dict):
-        container["env"] = [{"name": k, "value": v} for k, v in _string_map(env, f"{where}.env").items()]
+        container["env"] = [{"name": k, "value": v} for k, v in string_map(env, f"{where}.env").items()]
     elif env is not None:
         container["env"] = [
-            _expect_map(e, f"{where}.env[{i}]", None, ("name",))
-            for i, e in enumerate(_expect_list(env, f"{where}.env"))
+            expect_map(e, f"{where}.env[{i}]", None, ("name",)) for i, e in enumerate(expect_list(env, f"{where}.env"))
         ]
     ports = []
-    for index, port in enumerate(_expect_list(spec.get("ports"), f"{where}.ports")):
+    for index, port in enumerate(expect_list(spec.get("ports"), f"{where}.ports")):
         if isinstance(port, int) and not isinstance(port, bool):
             ports.append({"containerPort": port, "protocol": "TCP"})
         else:
-            ports.append(_expect_map(port, f"{where}.ports[{index}]", None, ("containerPort",)))
+            ports.append(expect_map(port, f"{where}.ports[{index}]", None, ("containerPort",)))
     if ports:
         container["ports"] = ports
     for key in ("command", "args"):
         if key in spec:
-            container[key] = [str(v) for v in _expect_list(spec[key], f"{where}.{key}")]
+            container[key] = [str(v) for v in expect_list(spec[key], f"{where}.{key}")]
     return container
 
 
 def _load_deployment(controller: Controller, namespace: str, spec: Any, where: str) -> None:
-    spec = _expect_map(spec, where, DEPLOYMENT_KEYS, ("name", "containers"))
+    spec = expect_map(spec, where, DEPLOYMENT_KEYS, ("name", "containers"))
     name = str(spec["name"])
-    selector = _string_map(spec.get("selector"), f"{where}.selector") or {"app": name}
+    selector = string_map(spec.get("selector"), f"{where}.selector") or {"app": name}
     containers = [
         build_container(c, f"{where}.containers[{i}]")
-        for i, c in enumerate(_expect_list(spec["containers"], f"{where}.containers"))
+        for i, c in enumerate(expect_list(spec["containers"], f"{where}.containers"))
     ]
     strategy: Obj = {"type": spec.get("strategy", "RollingUpdate")}
     if strategy["type"] == "RollingUpdate":
@@ -388,20 +225,20 @@ def _load_deployment(controller: Controller, namespace: str, spec: Any, where: s
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "labels": _string_map(spec.get("labels"), f"{where}.labels") or dict(selector),
-            "annotations": _string_map(spec.get("annotations"), f"{where}.annotations"),
+            "labels": string_map(spec.get("labels"), f"{where}.labels") or dict(selector),
+            "annotations": string_map(spec.get("annotations"), f"{where}.annotations"),
         },
         "spec": {
-            "replicas": _non_negative_int(spec.get("replicas", 1), f"{where}.replicas"),
+            "replicas": non_negative_int(spec.get("replicas", 1), f"{where}.replicas"),
             "selector": {"matchLabels": selector},
             "strategy": strategy,
             "template": {
-                "metadata": {"labels": {**selector, **_string_map(spec.get("pod_labels"), f"{where}.pod_labels")}},
+                "metadata": {"labels": {**selector, **string_map(spec.get("pod_labels"), f"{where}.pod_labels")}},
                 "spec": {"containers": containers},
             },
         },
     }
-    pod_annotations = _string_map(spec.get("pod_annotations"), f"{where}.pod_annotations")
+    pod_annotations = string_map(spec.get("pod_annotations"), f"{where}.pod_annotations")
     if pod_annotations:
         deployment["spec"]["template"]["metadata"]["annotations"] = pod_annotations
     for key, field in (
@@ -410,9 +247,9 @@ def _load_deployment(controller: Controller, namespace: str, spec: Any, where: s
         ("min_ready_seconds", "minReadySeconds"),
     ):
         if key in spec:
-            deployment["spec"][field] = _non_negative_int(spec[key], f"{where}.{key}")
-    paused = _boolean(spec.get("paused", False), f"{where}.paused")
-    history = _expect_list(spec.get("rollout_history"), f"{where}.rollout_history")
+            deployment["spec"][field] = non_negative_int(spec[key], f"{where}.{key}")
+    paused = boolean(spec.get("paused", False), f"{where}.paused")
+    history = expect_list(spec.get("rollout_history"), f"{where}.rollout_history")
     final_images = {c["name"]: c["image"] for c in containers}
     if history:
         first = _images(history[0], f"{where}.rollout_history[0]", final_images)
@@ -437,7 +274,7 @@ def _load_deployment(controller: Controller, namespace: str, spec: Any, where: s
 
 
 def _images(step: Any, where: str, known: dict[str, str]) -> dict[str, str]:
-    images = _string_map(step, where)
+    images = string_map(step, where)
     unknown = sorted(set(images) - set(known))
     if unknown:
         raise FixtureError(f"{where}: unknown container(s) {', '.join(unknown)}")
@@ -447,12 +284,12 @@ def _images(step: Any, where: str, known: dict[str, str]) -> dict[str, str]:
 def _int_or_percent(value: Any, where: str) -> int | str:
     if isinstance(value, str) and value.endswith("%") and value[:-1].isdigit():
         return value
-    return _non_negative_int(value, where)
+    return non_negative_int(value, where)
 
 
 def build_pdb(namespace: str, spec: Any, where: str) -> Obj:
-    spec = _expect_map(spec, where, PDB_KEYS, ("name", "selector"))
-    body: Obj = {"selector": {"matchLabels": _string_map(spec["selector"], f"{where}.selector")}}
+    spec = expect_map(spec, where, PDB_KEYS, ("name", "selector"))
+    body: Obj = {"selector": {"matchLabels": string_map(spec["selector"], f"{where}.selector")}}
     if ("min_available" in spec) == ("max_unavailable" in spec):
         raise FixtureError(f"{where}: set exactly one of min_available and max_unavailable")
     if "min_available" in spec:
@@ -468,21 +305,21 @@ def build_pdb(namespace: str, spec: Any, where: str) -> Obj:
         "metadata": {
             "name": str(spec["name"]),
             "namespace": namespace,
-            "labels": _string_map(spec.get("labels"), f"{where}.labels"),
+            "labels": string_map(spec.get("labels"), f"{where}.labels"),
         },
         "spec": body,
     }
 
 
 def _load_pod(controller: Controller, namespace: str, spec: Any, where: str) -> None:
-    spec = _expect_map(spec, where, POD_KEYS, ("name",))
+    spec = expect_map(spec, where, POD_KEYS, ("name",))
     phase = spec.get("phase", "Running")
     if phase not in ("Pending", "Running", "Succeeded", "Failed"):
         raise FixtureError(f"{where}.phase: must be Pending, Running, Succeeded or Failed")
     containers = [
         build_container(c, f"{where}.containers[{i}]")
         for i, c in enumerate(
-            _expect_list(spec.get("containers") or [{"name": "main", "image": "busybox:1.36"}], f"{where}.containers")
+            expect_list(spec.get("containers") or [{"name": "main", "image": "busybox:1.36"}], f"{where}.containers")
         )
     ]
     node = spec.get("node")
@@ -492,8 +329,8 @@ def _load_pod(controller: Controller, namespace: str, spec: Any, where: str) -> 
         "metadata": {
             "name": str(spec["name"]),
             "namespace": namespace,
-            "labels": _string_map(spec.get("labels"), f"{where}.labels"),
-            "annotations": _string_map(spec.get("annotations"), f"{where}.annotations"),
+            "labels": string_map(spec.get("labels"), f"{where}.labels"),
+            "annotations": string_map(spec.get("annotations"), f"{where}.annotations"),
         },
         "spec": {"containers": containers},
     }
@@ -520,7 +357,7 @@ def _load_pod(controller: Controller, namespace: str, spec: Any, where: str) -> 
 
 
 def _load_manifest(controller: Controller, manifest: Any, where: str) -> None:
-    manifest = clone(_expect_map(manifest, where, None, ("kind", "metadata")))
+    manifest = clone(expect_map(manifest, where, None, ("kind", "metadata")))
     rt = next(
         (
             r
@@ -531,7 +368,7 @@ def _load_manifest(controller: Controller, manifest: Any, where: str) -> None:
     )
     if rt is None:
         raise FixtureError(f"{where}: unsupported kind {manifest.get('apiVersion')}/{manifest['kind']}")
-    meta = _expect_map(manifest["metadata"], f"{where}.metadata")
+    meta = expect_map(manifest["metadata"], f"{where}.metadata")
     if rt.namespaced:
         meta.setdefault("namespace", "default")
         if controller.store.get("namespaces", "", meta["namespace"]) is None:
