@@ -26,7 +26,7 @@ import requests
 from local_scenario.alert_rules import TimeBase, load_rules
 from local_scenario.anomaly import LiveScorer, ModelUnavailable, train_or_reuse
 from local_scenario.chat_receivers import ChatMessage, ChatReceivers
-from local_scenario.cluster import StandinCluster
+from local_scenario.cluster import ClusterError, StandinCluster
 from local_scenario.emulators import Emulator, gcloud_path, start_emulator
 from local_scenario.evaluator import AlertEvaluator, AlertEvent
 from local_scenario.faults import FAULTS, FaultSpec, clear, inject
@@ -234,7 +234,7 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
         cluster.seed_sample_app()
         kubeconfig = cluster.write_kubeconfig(workdir / "kubeconfig.json")
         if not _wait(lambda: all(cluster.workload_healthy(w.namespace, w.name) for w in WORKLOADS), 15):
-            raise RuntimeError("the sample application did not become ready on the stand-in cluster")
+            raise ClusterError("the sample application did not become ready on the stand-in cluster")
         timeline.add(
             "setup",
             f"stand-in cluster on {cluster.url}: "
