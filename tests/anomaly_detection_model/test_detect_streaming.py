@@ -163,3 +163,11 @@ def test_a_new_oscillation_inside_the_usual_range_is_flagged_by_volatility() -> 
     assert 1800 <= alerts[0] < 1840
     without = score_series(values, DetectorParams(volatility_rows=0))
     assert max(without[LEARNING_ROWS:]) < ALERT_LEVEL
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_non_finite_values_are_rejected(bad: float) -> None:
+    detector = StreamingDetector()
+    detector.update(1.0)
+    with pytest.raises(ValueError, match="finite"):
+        detector.update(bad)

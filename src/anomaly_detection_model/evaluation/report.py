@@ -28,6 +28,8 @@ OTHER_PROFILES = (REWARD_LOW_FP_PROFILE, REWARD_LOW_FN_PROFILE)
 
 @dataclass(frozen=True)
 class PreparedCorpus:
+    """The labelled files and, per cost profile, their rows prepared for scoring."""
+
     files: tuple[LabelledSeries, ...]
     by_profile: dict[str, tuple[ScorableFile, ...]]
 
@@ -48,6 +50,8 @@ def prepare_corpus(corpus: Sequence[LabelledSeries]) -> PreparedCorpus:
 
 @dataclass(frozen=True)
 class DetectorEvaluation:
+    """One detector's results over a corpus: threshold, per-file outcomes and summary figures."""
+
     detector: str
     threshold: float
     outcomes: tuple[FileOutcome, ...]

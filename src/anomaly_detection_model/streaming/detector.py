@@ -108,6 +108,8 @@ class StreamingDetector:
 
     def update(self, value: float) -> float:
         """Score one value using only this and earlier values, then learn from it."""
+        if not -math.inf < value < math.inf:
+            raise ValueError(f"value must be a finite number, got {value!r}")
         params = self.params
         self._rows += 1
         rows = self._rows
@@ -195,7 +197,6 @@ class StreamingDetector:
                 insort(runs, self._repeats)
                 ends.append((rows - 1, self._repeats))
             self._repeats = 0
-        self._previous_value = value
         history = self.params.history
         while ends and ends[0][0] <= rows - history:
             del runs[bisect_left(runs, ends.popleft()[1])]
