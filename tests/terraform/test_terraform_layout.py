@@ -18,6 +18,7 @@ CONCERNS = (
     "secrets",
     "ml_platform",
     "self_healing",
+    "dashboard",
 )
 PROVIDER_PIN = re.compile(r"^>= \d+(\.\d+)*, < \d+(\.\d+)*$")
 
@@ -62,6 +63,10 @@ def test_project_id_is_the_first_variable_everywhere(tf: Any) -> None:
         ("push_delivery", "max_delivery_attempts"),
         ("push_delivery", "ack_deadline_seconds"),
         ("alerting", "alert_rules_file"),
+        ("cloud_run_service", "prometheus_sidecar"),
+        ("self_healing", "metrics_sidecar"),
+        ("dashboard", "alignment_period_seconds"),
+        ("dashboard", "alert_policy_ids"),
     ],
 )
 def test_fixed_choices_and_ranges_are_validated(tf: Any, module: str, variable: str) -> None:

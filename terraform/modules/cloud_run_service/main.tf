@@ -1,5 +1,16 @@
 # A generic Cloud Run v2 service: image, runtime identity, env and Secret Manager
-# references, ingress, scaling, and who may invoke it.
+# references, ingress, scaling, who may invoke it, and optionally the Managed Service for
+# Prometheus sidecar that scrapes the service's /metrics into Cloud Monitoring.
+
+locals {
+  app_container_name     = "app"
+  sidecar_container_name = "collector"
+  # The sidecar reads a RunMonitoring config from /etc/rungmp/config.yaml when one is mounted;
+  # without it, it scrapes the default endpoint, port 8080 path /metrics.
+  sidecar_config_volume = "rungmp-config"
+  sidecar_config_dir    = "/etc/rungmp"
+  sidecar_config_secret = var.prometheus_sidecar.enabled ? var.prometheus_sidecar.config_secret : null
+}
 
 resource "google_cloud_run_v2_service" "this" {
   project             = var.project_id
@@ -35,6 +46,7 @@ resource "google_cloud_run_v2_service" "this" {
     }
 
     containers {
+      name  = local.app_container_name
       image = var.image
 
       ports {
@@ -88,6 +100,50 @@ resource "google_cloud_run_v2_service" "this" {
           period_seconds = 30
           http_get {
             path = liveness_probe.value
+          }
+        }
+      }
+    }
+
+    # Managed Service for Prometheus sidecar: starts after the app container (whose startup
+    # probe gates it), scrapes its Prometheus endpoint and writes the series to Cloud Monitoring
+    # as prometheus.googleapis.com/<metric>/<kind> on the prometheus_target resource. The
+    # runtime service account needs roles/monitoring.metricWriter.
+    dynamic "containers" {
+      for_each = var.prometheus_sidecar.enabled ? [var.prometheus_sidecar] : []
+      content {
+        name       = local.sidecar_container_name
+        image      = containers.value.image
+        depends_on = [local.app_container_name]
+
+        resources {
+          limits = {
+            cpu    = containers.value.cpu
+            memory = containers.value.memory
+          }
+          cpu_idle = true
+        }
+
+        dynamic "volume_mounts" {
+          for_each = local.sidecar_config_secret == null ? [] : [local.sidecar_config_volume]
+          content {
+            name       = volume_mounts.value
+            mount_path = local.sidecar_config_dir
+          }
+        }
+      }
+    }
+
+    # Optional custom RunMonitoring config, read from Secret Manager as config.yaml.
+    dynamic "volumes" {
+      for_each = local.sidecar_config_secret == null ? [] : [local.sidecar_config_secret]
+      content {
+        name = local.sidecar_config_volume
+        secret {
+          secret = volumes.value
+          items {
+            version = "latest"
+            path    = "config.yaml"
           }
         }
       }

@@ -166,6 +166,29 @@ variable "encryption_key" {
   default     = null
 }
 
+variable "prometheus_sidecar" {
+  type = object({
+    enabled       = optional(bool, false)
+    image         = optional(string, "us-docker.pkg.dev/cloud-ops-agents-artifacts/cloud-run-gmp-sidecar/cloud-run-gmp-sidecar:1.2.0")
+    config_secret = optional(string)
+    cpu           = optional(string, "1")
+    memory        = optional(string, "256Mi")
+  })
+  description = "Managed Service for Prometheus sidecar (off by default). When enabled, a second container (image pinned by tag or digest) starts after the app and writes its Prometheus metrics to Cloud Monitoring; the runtime service account needs roles/monitoring.metricWriter. config_secret: optional Secret Manager secret id holding a RunMonitoring config (mounted as /etc/rungmp/config.yaml; the runtime account needs secretAccessor on it); null scrapes the default endpoint, port 8080 path /metrics."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = can(regex("@sha256:[0-9a-f]{64}$", var.prometheus_sidecar.image)) || (can(regex(":[A-Za-z0-9_.-]+$", var.prometheus_sidecar.image)) && !endswith(var.prometheus_sidecar.image, ":latest"))
+    error_message = "prometheus_sidecar.image must be pinned by digest (@sha256:...) or by a version tag other than latest."
+  }
+
+  validation {
+    condition     = !var.prometheus_sidecar.enabled || var.prometheus_sidecar.config_secret != null || var.container_port == 8080
+    error_message = "Without prometheus_sidecar.config_secret the sidecar scrapes port 8080 only: set container_port = 8080 or give a RunMonitoring config that names the port."
+  }
+}
+
 variable "deletion_protection" {
   type        = bool
   description = "Block terraform destroy of the service."

@@ -76,6 +76,16 @@ locals {
   chatops_secret_env = {
     for env, secret in local.chatops_secret_names : env => { secret = module.secrets.secret_ids[secret] }
   }
+
+  # Services that run the managed-Prometheus sidecar (their /metrics on port 8080); only their
+  # runtime accounts get roles/monitoring.metricWriter.
+  metrics_sidecar_members = var.metrics_sidecar.enabled ? {
+    healer         = local.members.healer
+    chatops_notify = local.members.chatops_notify
+  } : {}
+
+  # The anomaly policy's threshold, drawn on the dashboard's anomaly chart (same rules file).
+  anomaly_threshold = try(one([for p in yamldecode(file(var.alert_rules_file)).policies : p.threshold if p.kind == "anomaly"]), null)
 }
 
 # ---------------------------------------------------------------- identities
@@ -287,6 +297,11 @@ module "healer" {
 
   env = merge(local.healer_env, local.healer_optional_env)
 
+  prometheus_sidecar = {
+    enabled = contains(keys(local.metrics_sidecar_members), "healer")
+    image   = var.metrics_sidecar.image
+  }
+
   invoker_members = {
     push              = module.push_delivery.push_service_account_member
     chat_interactions = local.members.chat_interactions
@@ -315,6 +330,11 @@ module "chatops_notify" {
   env = merge(local.chatops_env, { CHATOPS_ROUTES = "notify" })
 
   secret_env = local.chatops_secret_env
+
+  prometheus_sidecar = {
+    enabled = contains(keys(local.metrics_sidecar_members), "chatops_notify")
+    image   = var.metrics_sidecar.image
+  }
 
   invoker_members = {
     healer = local.members.healer
@@ -351,4 +371,30 @@ module "chat_interactions" {
   secret_env = local.chatops_secret_env
 
   depends_on = [module.secrets]
+}
+
+# ---------------------------------------------------------------- observability
+
+# The sidecar writes the scraped series as the service's runtime identity.
+resource "google_project_iam_member" "metric_writers" {
+  for_each = local.metrics_sidecar_members
+
+  project = var.project_id
+  role    = "roles/monitoring.metricWriter"
+  member  = each.value
+}
+
+module "dashboard" {
+  source = "../dashboard"
+
+  project_id               = var.project_id
+  display_name             = "Self-healing (${var.name_prefix})"
+  healer_service           = module.healer.name
+  chatops_notify_service   = module.chatops_notify.name
+  push_subscription        = basename(module.push_delivery.subscription_id)
+  dead_letter_topic        = basename(module.push_delivery.dead_letter_topic_id)
+  dead_letter_subscription = basename(module.push_delivery.dead_letter_subscription_id)
+  anomaly_metric_type      = module.ml_platform.anomaly_metric_type
+  anomaly_threshold        = local.anomaly_threshold
+  alert_policy_ids         = values(module.alerting.policy_ids)
 }

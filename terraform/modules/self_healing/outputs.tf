@@ -62,3 +62,8 @@ output "chatops_firestore_database" {
   description = "Firestore database ChatOps keeps its state in (its client's default unless configured otherwise)."
   value       = local.chatops_database
 }
+
+output "dashboard_url" {
+  description = "Cloud console link to the self-healing dashboard."
+  value       = module.dashboard.console_url
+}

@@ -242,6 +242,21 @@ variable "training_parameter_values" {
   default     = {}
 }
 
+variable "metrics_sidecar" {
+  type = object({
+    enabled = optional(bool, true)
+    image   = optional(string)
+  })
+  description = "Managed Service for Prometheus sidecar on the healer and ChatOps notify services: scrapes their /metrics (port 8080) into Cloud Monitoring, where the dashboard charts them; their runtime accounts get roles/monitoring.metricWriter. image null keeps the cloud_run_service module's pinned sidecar image."
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = var.metrics_sidecar.image == null ? true : can(regex("@sha256:[0-9a-f]{64}$", var.metrics_sidecar.image)) || (can(regex(":[A-Za-z0-9_.-]+$", var.metrics_sidecar.image)) && !endswith(var.metrics_sidecar.image, ":latest"))
+    error_message = "metrics_sidecar.image must be pinned by digest (@sha256:...) or by a version tag other than latest."
+  }
+}
+
 variable "cmek" {
   type = object({
     pubsub    = optional(string)
