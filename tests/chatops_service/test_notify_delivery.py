@@ -253,3 +253,47 @@ def test_non_json_body_is_400(harness) -> None:
     )
     assert resp.status_code == 400
     assert "JSON" in resp.get_json()["error"]
+
+
+def _post_concurrently(app, docs: list[dict[str, Any]], token: str) -> list[int]:
+    import threading
+
+    barrier = threading.Barrier(len(docs))
+    statuses: list[int] = []
+
+    def send(doc: dict[str, Any]) -> None:
+        client = app.test_client()
+        barrier.wait()
+        statuses.append(client.post("/notify", json=doc, headers={"Authorization": f"Bearer {token}"}).status_code)
+
+    threads = [threading.Thread(target=send, args=(doc,)) for doc in docs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_simultaneous_copies_of_a_notification_post_once(harness, load) -> None:
+    doc = _with(load(DATA_ACTED), incident__severity="warning")
+    statuses = _post_concurrently(harness.app, [doc] * 8, harness.issuer.token())
+    assert statuses == [200] * 8
+    assert len(harness.chat.server.to("/api/chat.postMessage")) == 1
+
+
+def test_simultaneous_notifications_of_one_incident_share_one_thread(harness, load) -> None:
+    import time
+
+    from chatops_service.app import create_app
+    from chatops_service.state import MemoryState
+
+    app = create_app(harness.settings, state=MemoryState(), sleep=time.sleep)  # real waiting here
+    opened = _with(load(DATA_ACTED), incident__severity="warning")
+    docs = [_with(opened, notification_id=f"n-{i}", decision__step=i) for i in range(4)]
+    assert _post_concurrently(app, docs, harness.issuer.token()) == [200] * 4
+    posts = harness.chat.posts("chat.postMessage")
+    parents = [p for p in posts if "thread_ts" not in p]
+    assert len(parents) == 1 and len(posts) == 4
+    thread_ts = {p["thread_ts"] for p in posts if "thread_ts" in p}
+    updated_ts = {u["ts"] for u in harness.chat.posts("chat.update")}
+    assert len(thread_ts) == 1 and thread_ts == updated_ts  # every reply and update is on the one parent
