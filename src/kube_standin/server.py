@@ -17,6 +17,7 @@ MAX_BODY_BYTES = 16 * 2**20
 
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = 120  # seconds a connection may sit idle or stall mid-request before its thread gives up
     server_version = "kube-standin"
     sys_version = ""
     handle_request_fn: Handler  # set on the subclass made per server
