@@ -152,6 +152,9 @@ class SlackThreads:
 def thread_head(
     n: Notification, dest: Destination, content: MessageContent, timeline: Sequence[str], acknowledged_by: str
 ) -> SlackMessage:
+    """The full message for a Slack destination; no buttons where nobody is allowed to press them."""
     actions = [a for a in available_actions(n, dest.actions) if not (a == "acknowledge" and acknowledged_by)]
+    if not (dest.allowed_users or dest.allowed_groups):
+        actions = []
     ref = ActionRef.from_notification(n, dest.name)
     return build_message(content, ref, actions, timeline=timeline, acknowledged_by=acknowledged_by)

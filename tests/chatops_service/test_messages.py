@@ -215,3 +215,15 @@ def test_action_parameters_are_small_print_not_part_of_the_sentence(load) -> Non
     message = build_message(content, ActionRef.from_notification(n, "d"), [])
     assert "_Details: from=2, to=3_" in json.dumps(message.block_dicts())
     assert "from=2" not in message.text
+
+
+def test_slack_destinations_where_nobody_may_act_get_no_buttons(load) -> None:
+    from chatops_service.routing import Destination
+    from chatops_service.slack_threads import thread_head
+
+    n = _notification(load)
+    content = describe(n)
+    nobody = Destination(name="d", kind="slack_webhook", secret_env="X")
+    someone = Destination(name="d", kind="slack_webhook", secret_env="X", allowed_users=("U1",))
+    assert "selfheal_" not in json.dumps(thread_head(n, nobody, content, (), "").block_dicts())
+    assert "selfheal_silence" in json.dumps(thread_head(n, someone, content, (), "").block_dicts())
