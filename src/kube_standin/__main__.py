@@ -102,6 +102,7 @@ def parse_options(argv: list[str] | None = None) -> StandinOptions:
         settings=SimulationSettings(
             ready_delay_seconds=args.ready_delay,
             crash_restart_interval_seconds=args.restart_interval,
+            crash_backoff=args.crash_backoff,
             pod_termination_seconds=args.termination_seconds,
             not_ready_eviction_seconds=args.not_ready_eviction_seconds,
         ),

@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from kube_standin.backoff import BACKOFF_MODES, CrashSchedule, crash_schedule
 from kube_standin.clock import rfc3339
 from kube_standin.events import EventRecorder
 from kube_standin.faults import FaultRegistry
@@ -23,6 +24,8 @@ class SimulationSettings:
 
     ready_delay_seconds: float = 0.2
     crash_restart_interval_seconds: float = 1.0
+    # "fixed": a crash every interval; "exponential": the kubelet's back-off (interval, 2x, 4x ... 30x).
+    crash_backoff: str = "fixed"
     # How long a deleted pod stays Terminating (capped by the request's gracePeriodSeconds); 0 = gone at once.
     pod_termination_seconds: float = 0.0
     # Pods on a node that stays NotReady this long are evicted (the not-ready NoExecute toleration).
@@ -35,6 +38,8 @@ class SimulationSettings:
             raise ValueError("pod_termination_seconds must be >= 0")
         if self.crash_restart_interval_seconds <= 0:
             raise ValueError("crash_restart_interval_seconds must be > 0")
+        if self.crash_backoff not in BACKOFF_MODES:
+            raise ValueError(f"crash_backoff must be one of {', '.join(BACKOFF_MODES)}, not {self.crash_backoff!r}")
         if self.not_ready_eviction_seconds <= 0:
             raise ValueError("not_ready_eviction_seconds must be > 0")
 
@@ -156,6 +161,12 @@ class ControllerBase:
             self.events.record(stored, "Normal", "Killing", f"Stopping container {container['name']}", "kubelet")
         self._due(runtime.terminate_at)
         return stored
+
+    def crash_schedule(self, runtime: ContainerRuntime, now: float) -> CrashSchedule:
+        settings = self.settings
+        return crash_schedule(
+            settings.crash_backoff, settings.crash_restart_interval_seconds, now - runtime.crash_since
+        )
 
     def _due(self, moment: float) -> None:
         """Note that the clock alone will change state at `moment`."""

@@ -168,8 +168,7 @@ class Kubelet(ControllerBase):
     def restart_count(self, runtime: ContainerRuntime, now: float) -> int:
         if runtime.crash_reason is None:
             return runtime.restarts_before
-        cycles = int((now - runtime.crash_since) / self.settings.crash_restart_interval_seconds)
-        return runtime.restarts_before + 1 + cycles
+        return runtime.restarts_before + self.crash_schedule(runtime, now).crashes
 
     def _pod_status(self, pod: Obj, runtime: PodRuntime, node: Obj | None, now: float) -> Obj:
         meta = pod["metadata"]
@@ -241,7 +240,7 @@ class Kubelet(ControllerBase):
             ctr.crash_reason, ctr.crash_since = reason, now
         elif reason is None and ctr.crash_reason is not None:
             restarts = self.restart_count(ctr, now)
-            ctr.last_termination = self._terminated(ctr, now, restarts)
+            ctr.last_termination = self._terminated(ctr, now)
             ctr.restarts_before, ctr.crash_reason, ctr.started_at = restarts, None, now
         restarts = self.restart_count(ctr, now)
         status: Obj = {
@@ -252,7 +251,8 @@ class Kubelet(ControllerBase):
             "restartCount": restarts,
         }
         if ctr.crash_reason is not None:
-            backoff = min(300, 10 * 2 ** max(0, restarts - 1))
+            schedule = self.crash_schedule(ctr, now)
+            backoff = max(1, round(schedule.delay))
             status.update(
                 ready=False,
                 started=False,
@@ -263,12 +263,12 @@ class Kubelet(ControllerBase):
                         f"pod={pod['metadata']['name']}_{pod['metadata']['namespace']}({pod['metadata']['uid']})",
                     }
                 },
-                lastState={"terminated": self._terminated(ctr, now, restarts)},
+                lastState={"terminated": self._terminated(ctr, now)},
             )
             if restarts > ctr.noted_restarts:
                 ctr.noted_restarts = restarts
                 self._note_backoff(pod, name)
-            self._due(ctr.crash_since + (restarts - ctr.restarts_before) * self.settings.crash_restart_interval_seconds)
+            self._due(ctr.crash_since + schedule.next)
         else:
             ready_at = ctr.started_at + self.settings.ready_delay_seconds
             ready = now >= ready_at
@@ -282,10 +282,9 @@ class Kubelet(ControllerBase):
             )
         return status
 
-    def _terminated(self, ctr: ContainerRuntime, now: float, restarts: int) -> Obj:
+    def _terminated(self, ctr: ContainerRuntime, now: float) -> Obj:
         interval = self.settings.crash_restart_interval_seconds
-        finished = ctr.crash_since + max(0, restarts - ctr.restarts_before - 1) * interval
-        finished = min(finished, now)
+        finished = min(now, ctr.crash_since + self.crash_schedule(ctr, now).last)
         oom = ctr.crash_reason == CRASH_OOM
         return {
             "exitCode": 137 if oom else 1,

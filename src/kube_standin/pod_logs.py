@@ -39,8 +39,7 @@ def _cause(controller: Controller, pod: Obj, container: Obj, reason: str | None)
 
 def _last_crash_run(controller: Controller, ctr: ContainerRuntime, now: float) -> tuple[float, float]:
     interval = controller.settings.crash_restart_interval_seconds
-    restarts = controller.restart_count(ctr, now)
-    finished = min(now, ctr.crash_since + max(0, restarts - ctr.restarts_before - 1) * interval)
+    finished = min(now, ctr.crash_since + controller.crash_schedule(ctr, now).last)
     return max(ctr.started_at, finished - interval / 2), finished
 
 

@@ -56,9 +56,8 @@ def container_usage(controller: Controller, pod: Obj, container: Obj, now: float
     elif ctr.crash_reason == CRASH_OOM:
         faults.append("oom")
         need = controller.memory_need(pod, name) or memory_scale
-        phase = ((now - ctr.crash_since) % controller.settings.crash_restart_interval_seconds) / (
-            controller.settings.crash_restart_interval_seconds
-        )
+        schedule = controller.crash_schedule(ctr, now)
+        phase = (now - ctr.crash_since - schedule.last) / schedule.delay
         memory_fraction = min(1.0, 0.3 + phase * need / memory_scale)
         cpu_fraction = 0.35 + 0.1 * _jitter(seed + "/cpu", now)
     elif ctr.crash_reason is not None:

@@ -223,3 +223,26 @@ def test_pods_leave_a_node_that_stays_not_ready(
     assert kubectl.rolled_out("shop", "web") and kubectl.rolled_out("shop", "worker")
     reasons = {e.reason for e in core.list_namespaced_event("shop").items}
     assert "TaintManagerEviction" in reasons
+
+
+def test_crash_loop_back_off_can_double_like_the_kubelet(clock: ManualClock) -> None:
+    settings = SimulationSettings(ready_delay_seconds=0, crash_restart_interval_seconds=10, crash_backoff="exponential")
+    fixture = {
+        "namespaces": [
+            {
+                "name": "a",
+                "deployments": [{"name": "api", "replicas": 1, "containers": [{"name": "api", "image": "api:1"}]}],
+            }
+        ]
+    }
+    with StandinCluster(fixture, settings=settings, clock=clock) as cluster:
+        pod = cluster.inject_crash_loop("a", deployment="api")["pod"]
+        seen = []
+        for _ in range(16):  # 16 x 50 s = 800 s: crashes at 0, 10, 30, 70, 150, 310, 610 s
+            seen.append(cluster.get("pods", "a", pod)["status"]["containerStatuses"][0]["restartCount"])
+            clock.advance(50)
+        assert seen == [1, 3, 4, 5, 5, 5, 5, 6, 6, 6, 6, 6, 6, 7, 7, 7]
+        waiting = cluster.get("pods", "a", pod)["status"]["containerStatuses"][0]["state"]["waiting"]
+        assert waiting["message"].startswith("back-off 300s")
+    with pytest.raises(ValueError):
+        SimulationSettings(crash_backoff="random")
