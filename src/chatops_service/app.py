@@ -157,7 +157,8 @@ def _add_interactions(
     healer = HealerClient(settings.healer_url, timeout=settings.healer_timeout_seconds, token_source=token_source)
     control = ChatControl(healer, store, on_acknowledged=Notifier(settings, store, clock=clock).refresh_thread_heads)
     guard = SlackRequestGuard(settings.slack_signing_secret, store, clock)
-    authorizer = ChatAuthorizer(settings.slack_api_base_url, settings.http_timeout_seconds)
+    # group lookups sit inside Slack's 3-second window: keep them short (members are cached for 5 minutes)
+    authorizer = ChatAuthorizer(settings.slack_api_base_url, min(settings.http_timeout_seconds, 1.5))
     interactions = SlackInteractions(
         routing=settings.routing,
         guard=guard,
