@@ -73,6 +73,12 @@ def parse_options(argv: list[str] | None = None) -> StandinOptions:
         help="seconds between restarts of a crash-looping container",
     )
     parser.add_argument(
+        "--crash-backoff",
+        choices=("fixed", "exponential"),
+        default="fixed",
+        help="crash every restart interval, or double the delay like the kubelet (up to 30x)",
+    )
+    parser.add_argument(
         "--termination-seconds",
         type=_non_negative_float,
         default=0.0,

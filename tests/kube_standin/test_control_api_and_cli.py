@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 from kubernetes import client, config
 
+from kube_standin.__main__ import parse_options
 from kube_standin.cluster import StandinCluster
+from kube_standin.controller import SimulationSettings
 
 SHOP = Path(__file__).parent / "data" / "shop.yaml"
 TOKEN = "test-token"
@@ -136,3 +138,58 @@ def test_command_line_rejects_a_bad_fixture(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "namespaces[0].deployments[0].replicas: must be a non-negative integer" in done.stderr
+
+
+def test_command_line_options_reach_the_settings(tmp_path: Path) -> None:
+    options = parse_options(
+        [
+            "--port",
+            "8123",
+            "--fixture",
+            str(SHOP),
+            "--kubeconfig-out",
+            str(tmp_path / "k"),
+            "--context",
+            "c",
+            "--namespace",
+            "shop",
+            "--token",
+            "t",
+            "--seed",
+            "3",
+            "--ready-delay",
+            "0",
+            "--restart-interval",
+            "2",
+            "--crash-backoff",
+            "exponential",
+            "--termination-seconds",
+            "1.5",
+            "--not-ready-eviction-seconds",
+            "60",
+        ]
+    )
+    assert (options.port, options.context, options.namespace, options.token, options.seed) == (
+        8123,
+        "c",
+        "shop",
+        "t",
+        3,
+    )
+    assert options.settings == SimulationSettings(
+        ready_delay_seconds=0,
+        crash_restart_interval_seconds=2,
+        crash_backoff="exponential",
+        pod_termination_seconds=1.5,
+        not_ready_eviction_seconds=60,
+    )
+    for bad in (
+        ["--port", "70000"],
+        ["--ready-delay", "-1"],
+        ["--restart-interval", "0"],
+        ["--fixture", str(tmp_path / "missing.yaml")],
+        ["--crash-backoff", "random"],
+    ):
+        with pytest.raises(SystemExit) as raised:
+            parse_options(bad)
+        assert raised.value.code == 2, bad
