@@ -171,3 +171,14 @@ def test_non_finite_values_are_rejected(bad: float) -> None:
     detector.update(1.0)
     with pytest.raises(ValueError, match="finite"):
         detector.update(bad)
+
+
+@pytest.mark.parametrize(("scale", "offset"), [(1e6, 5.0), (1e-3, -7.0), (-2.0, 100.0)])
+def test_scores_do_not_depend_on_units_or_sign(scale: float, offset: float) -> None:
+    # Ranks, range-relative tolerances and absolute steps make the scores affine-invariant,
+    # so bytes, percentages and counts need no per-series settings.
+    values = make_series(3000, seed=3, kind=AnomalyKind.LEVEL_SHIFT, anomaly_start=2500, daily_amplitude=4.0).values
+    original = score_series(values)
+    transformed = score_series([scale * v + offset for v in values])
+    assert transformed == pytest.approx(original, abs=1e-6)
+    assert max(original) >= ALERT_LEVEL
