@@ -430,6 +430,12 @@ def test_rendered_dashboard_is_a_valid_mosaic(dashboard_json: dict[str, Any]) ->
             for y in range(tile["yPos"], tile["yPos"] + tile["height"]):
                 assert (x, y) not in cells, f"{tile['widget']['title']} overlaps another tile"
                 cells.add((x, y))
+    for tile in layout["tiles"]:
+        chart = tile["widget"].get("xyChart")
+        if chart is not None:
+            assert chart["chartOptions"] == {"mode": "COLOR"}, tile["widget"]["title"]
+            assert chart["yAxis"]["scale"] == "LINEAR" and chart["yAxis"]["label"], tile["widget"]["title"]
+            assert chart["dataSets"], tile["widget"]["title"]
     for title, query in _data_sets(dashboard_json):
         parts = [query.get("timeSeriesFilter"), *(query.get("timeSeriesFilterRatio") or {}).values()]
         for part in filter(None, parts):

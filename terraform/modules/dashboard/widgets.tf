@@ -69,6 +69,7 @@ locals {
     {
       title = "Incidents received, by kind"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [{
           plotType = "STACKED_BAR"
           timeSeriesQuery = {
@@ -84,6 +85,7 @@ locals {
     {
       title = "Decisions, by outcome (acted, refused, failed, verified, ...)"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [{
           plotType = "STACKED_BAR"
           timeSeriesQuery = {
@@ -99,6 +101,7 @@ locals {
     {
       title = "Refusals and failures, by reason"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [{
           plotType = "STACKED_BAR"
           timeSeriesQuery = {
@@ -114,6 +117,7 @@ locals {
     {
       title = "Healing success rate (verified / acted)"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [{
           plotType = "LINE"
           timeSeriesQuery = {
@@ -135,6 +139,7 @@ locals {
     {
       title = "Action duration p50 / p95, by action (time to act)"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [
           for reducer in ["REDUCE_PERCENTILE_50", "REDUCE_PERCENTILE_95"] : {
             plotType = "LINE"
@@ -157,6 +162,7 @@ locals {
     {
       title = "Anomaly score, by workload"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [{
           plotType = "LINE"
           timeSeriesQuery = {
@@ -173,6 +179,7 @@ locals {
     {
       title = "Notifications to ChatOps, by result"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [
           {
             plotType = "STACKED_BAR"
@@ -199,6 +206,7 @@ locals {
     {
       title = "Kubernetes API errors, by verb, resource and error"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [{
           plotType = "STACKED_BAR"
           timeSeriesQuery = {
@@ -214,6 +222,7 @@ locals {
     {
       title = "Redeliveries: transient failures, malformed messages, ledger conflicts"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [
           for series in [
             { metric = local.prometheus_metrics.transient, by = ["metric.label.\"cause\""] },
@@ -235,6 +244,7 @@ locals {
     {
       title = "Push subscription: unacked incidents"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [{
           plotType = "LINE"
           timeSeriesQuery = {
@@ -250,6 +260,7 @@ locals {
     {
       title = "Push subscription: oldest unacked incident age"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [{
           plotType = "LINE"
           timeSeriesQuery = {
@@ -265,6 +276,7 @@ locals {
     {
       title = "Dead-letter topic: incidents forwarded, published and held"
       xyChart = {
+        chartOptions = { mode = "COLOR" }
         dataSets = [
           {
             plotType = "STACKED_BAR"
