@@ -297,3 +297,21 @@ def test_simultaneous_notifications_of_one_incident_share_one_thread(harness, lo
     thread_ts = {p["thread_ts"] for p in posts if "thread_ts" in p}
     updated_ts = {u["ts"] for u in harness.chat.posts("chat.update")}
     assert len(thread_ts) == 1 and thread_ts == updated_ts  # every reply and update is on the one parent
+
+
+def test_permanent_errors_are_not_retried_and_surface_as_5xx(harness, load) -> None:
+    harness.chat.script("/services/", (404, {"Content-Type": "text/plain"}, b"no_service"))
+    resp = harness.notify(load("notification_dry_run_crash_loop.json"))
+    assert resp.status_code == 502
+    [delivery] = resp.get_json()["deliveries"]
+    assert delivery["attempts"] == 1 and "404" in delivery["error"] and "no_service" in delivery["error"]
+    assert harness.sleeps == []
+
+    harness.chat.script(
+        "/api/chat.postMessage",
+        (200, {"Content-Type": "application/json"}, b'{"ok":false,"error":"channel_not_found"}'),
+    )
+    resp = harness.notify(_with(load(DATA_ACTED), incident__severity="warning"))
+    assert resp.status_code == 502
+    [delivery] = resp.get_json()["deliveries"]
+    assert delivery["attempts"] == 1 and "channel_not_found" in delivery["error"]
