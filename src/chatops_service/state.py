@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 
@@ -94,6 +95,12 @@ class MemoryState:
             return self._acks.get(incident_id, "")
 
 
+def _expiry(epoch: float) -> dict[str, Any]:
+    """``expires_at`` (epoch seconds) is what we compare; ``expire_at`` (a timestamp) lets a
+    Firestore TTL policy on ``<prefix>_claims.expire_at`` delete expired claims."""
+    return {"expires_at": epoch, "expire_at": datetime.fromtimestamp(epoch, tz=UTC)}
+
+
 def _doc_id(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
@@ -125,7 +132,7 @@ class FirestoreState:
         now = self._clock()
         ref = self._col("claims").document(_doc_id(key))
         try:
-            ref.create({"key": key[:1000], "expires_at": now + ttl_seconds})
+            ref.create({"key": key[:1000], **_expiry(now + ttl_seconds)})
             return True
         except exceptions.AlreadyExists:
             pass
@@ -135,7 +142,7 @@ class FirestoreState:
             return False
         try:  # expired: take it over, unless another instance did so first
             ref.update(
-                {"expires_at": now + ttl_seconds},
+                _expiry(now + ttl_seconds),
                 option=self._db.write_option(last_update_time=snapshot.update_time),
             )
             return True
