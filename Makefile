@@ -7,7 +7,7 @@ VENV ?= .venv
 EXTRAS ?= healer,chatops,model,dataflow,demo,dev
 BIN := $(VENV)/bin
 
-.PHONY: setup demo demo-dry-run test lint typecheck pytest checkov checkov-env system-deps bench clean
+.PHONY: setup demo demo-dry-run test lint typecheck pytest checkov checkov-env system-deps bench bench-detector clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required"'
@@ -60,6 +60,13 @@ bench: setup
 	$(BIN)/python bench/healer_cold_start.py
 	$(BIN)/python bench/healer_throughput.py
 	$(BIN)/python bench/healer_storm.py
+
+# The streaming detector: throughput on one core, and the NAB-style evaluation
+# (../shared/data/nab-aws when present; bench/nab_synthetic.py needs no data).
+bench-detector: setup
+	$(BIN)/python bench/detector_throughput.py
+	$(BIN)/python bench/nab_eval.py
+	$(BIN)/python bench/nab_synthetic.py
 
 clean:
 	rm -rf $(VENV) .venv-checkov out .pytest_cache .mypy_cache .ruff_cache
