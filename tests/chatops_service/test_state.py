@@ -59,9 +59,12 @@ def test_threads_and_acknowledgements(store) -> None:
     state, _ = store
     assert state.get_thread("0.inc", "oncall") is None
     state.put_thread("0.inc", "oncall", ThreadRecord("C1", "1763900001.000100", ("12:00 opened",)))
-    state.put_thread("0.inc", "oncall", ThreadRecord("C1", "1763900001.000100", ("12:00 opened", "12:05 verified")))
+    latest = '{"notification_id":"n2","incident":{"incident_id":"0.inc"}}'
+    state.put_thread(
+        "0.inc", "oncall", ThreadRecord("C1", "1763900001.000100", ("12:00 opened", "12:05 verified"), latest)
+    )
     assert state.get_thread("0.inc", "oncall") == ThreadRecord(
-        "C1", "1763900001.000100", ("12:00 opened", "12:05 verified")
+        "C1", "1763900001.000100", ("12:00 opened", "12:05 verified"), latest
     )
     assert state.get_thread("0.inc", "other") is None
     assert state.acknowledged_by("0.inc") == ""
