@@ -160,6 +160,7 @@ def service_console(tf: Any, tmp_path: Path) -> Console:
     return Console(tmp_path, SERVICE_VALUES)
 
 
+@pytest.mark.terraform
 def test_sidecar_containers_and_volume_exist_only_when_enabled(tf: Any, service_console: Console) -> None:
     dynamic = _sidecar_dynamic(tf.module("cloud_run_service"), tf)
     containers = tf.expr(dynamic["containers"]["for_each"])
@@ -183,6 +184,7 @@ def test_sidecar_containers_and_volume_exist_only_when_enabled(tf: Any, service_
     assert service_console.value(volumes, prometheus_sidecar={"config_secret": "healer-rungmp-config"}) == []
 
 
+@pytest.mark.terraform
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -197,6 +199,7 @@ def test_sidecar_settings_that_cannot_work_are_rejected(
     assert message in service_console.error("var.prometheus_sidecar", **overrides)
 
 
+@pytest.mark.terraform
 def test_sidecar_accepts_another_port_with_its_own_config(service_console: Console) -> None:
     sidecar = {"enabled": True, "config_secret": "rungmp", "image": "example/collector@sha256:" + "a" * 64}
     assert service_console.value(
@@ -241,6 +244,7 @@ def test_healer_and_notify_run_the_sidecar_and_only_they_write_metrics(tf: Any) 
     }
 
 
+@pytest.mark.terraform
 def test_the_grants_follow_the_switch(tf: Any, tmp_path: Path) -> None:
     root = tf.module("self_healing")
     variable = _block_text(root.path / "variables.tf", 'variable "metrics_sidecar" {')
@@ -377,6 +381,7 @@ def dashboard_json(dashboard_console: Console) -> dict[str, Any]:
     return rendered
 
 
+@pytest.mark.terraform
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
@@ -420,6 +425,7 @@ def _one(dashboard: dict[str, Any], metric_type: str, title_fragment: str) -> di
     return matches[0]
 
 
+@pytest.mark.terraform
 def test_rendered_dashboard_is_a_valid_mosaic(dashboard_json: dict[str, Any]) -> None:
     assert dashboard_json["displayName"] == DASHBOARD_VALUES["display_name"]
     layout = dashboard_json["mosaicLayout"]
@@ -444,6 +450,7 @@ def test_rendered_dashboard_is_a_valid_mosaic(dashboard_json: dict[str, Any]) ->
             assert part["aggregation"]["crossSeriesReducer"].startswith("REDUCE_"), title
 
 
+@pytest.mark.terraform
 def test_rendered_healer_charts_read_the_healer_prometheus_target(dashboard_json: dict[str, Any]) -> None:
     target = 'resource.type="prometheus_target" resource.label."namespace"="selfheal-dev-healer"'
     charted = set()
@@ -468,6 +475,7 @@ def test_rendered_healer_charts_read_the_healer_prometheus_target(dashboard_json
     assert 'metric.label."error"!="none"' in errors["filter"]
 
 
+@pytest.mark.terraform
 def test_rendered_success_rate_is_verified_over_acted(dashboard_json: dict[str, Any]) -> None:
     [ratio] = [
         q["timeSeriesFilterRatio"]
@@ -481,6 +489,7 @@ def test_rendered_success_rate_is_verified_over_acted(dashboard_json: dict[str, 
         assert part["aggregation"]["crossSeriesReducer"] == "REDUCE_SUM"
 
 
+@pytest.mark.terraform
 def test_rendered_action_duration_percentiles(dashboard_json: dict[str, Any]) -> None:
     parts = _filters(dashboard_json, "prometheus.googleapis.com/healer_action_duration_seconds/histogram")
     reducers = sorted(p["aggregation"]["crossSeriesReducer"] for _, p in parts)
@@ -488,6 +497,7 @@ def test_rendered_action_duration_percentiles(dashboard_json: dict[str, Any]) ->
     assert all(p["aggregation"]["groupByFields"] == ['metric.label."action"'] for _, p in parts)
 
 
+@pytest.mark.terraform
 def test_rendered_anomaly_scores_per_workload_with_the_alert_threshold(dashboard_json: dict[str, Any]) -> None:
     anomaly = _one(dashboard_json, "custom.googleapis.com/healer/anomaly_score", "Anomaly")
     assert 'resource.type="k8s_container"' in anomaly["filter"]
@@ -498,6 +508,7 @@ def test_rendered_anomaly_scores_per_workload_with_the_alert_threshold(dashboard
     assert [t["value"] for t in chart["thresholds"]] == [0.8]
 
 
+@pytest.mark.terraform
 def test_rendered_pubsub_backlog_and_dead_letters(dashboard_json: dict[str, Any]) -> None:
     push = 'resource.type="pubsub_subscription" resource.label."subscription_id"="selfheal-dev-alerts-to-healer"'
     unacked = _one(dashboard_json, "pubsub.googleapis.com/subscription/num_undelivered_messages", "Push subscription")
@@ -513,6 +524,7 @@ def test_rendered_pubsub_backlog_and_dead_letters(dashboard_json: dict[str, Any]
     assert 'resource.label."subscription_id"="selfheal-dev-alerts-dead-letter-hold"' in held["filter"]
 
 
+@pytest.mark.terraform
 def test_rendered_incident_list_names_policies_without_the_project(dashboard_json: dict[str, Any]) -> None:
     [incidents] = [
         t["widget"]["incidentList"] for t in dashboard_json["mosaicLayout"]["tiles"] if "incidentList" in t["widget"]
