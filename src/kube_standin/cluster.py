@@ -191,9 +191,16 @@ class StandinCluster:
         return self.injector.crash_loop(namespace, pod, deployment, container)
 
     def inject_bad_rollout(
-        self, namespace: str, deployment: str, *, image: str | None = None, container: str | None = None
+        self,
+        namespace: str,
+        deployment: str,
+        *,
+        image: str | None = None,
+        container: str | None = None,
+        mode: str = "crash",
     ) -> Obj:
-        return self.injector.bad_rollout(namespace, deployment, image, container)
+        """mode "crash": the new pods crash-loop; "image-pull": their image cannot be pulled."""
+        return self.injector.bad_rollout(namespace, deployment, image, container, mode)
 
     def inject_oom(
         self, namespace: str, deployment: str, *, container: str | None = None, memory: str | int | float | None = None

@@ -22,7 +22,7 @@ FieldTypes = dict[str, type | tuple[type, ...]]
 FAULTS: dict[str, tuple[FieldTypes, FieldTypes]] = {
     "cpu-hog": ({"namespace": str}, {"pod": str, "deployment": str, "container": str}),
     "crash-loop": ({"namespace": str}, {"pod": str, "deployment": str, "container": str}),
-    "bad-rollout": ({"namespace": str, "deployment": str}, {"image": str, "container": str}),
+    "bad-rollout": ({"namespace": str, "deployment": str}, {"image": str, "container": str, "mode": str}),
     "oom": ({"namespace": str, "deployment": str}, {"container": str, "memory": (str, int, float)}),
     "node-not-ready": ({"node": str}, {}),
     "node-ready": ({"node": str}, {}),
@@ -123,7 +123,11 @@ class ControlApi:
                 body["namespace"], body.get("pod"), body.get("deployment"), body.get("container")
             ),
             "bad-rollout": lambda: injector.bad_rollout(
-                body["namespace"], body["deployment"], body.get("image"), body.get("container")
+                body["namespace"],
+                body["deployment"],
+                body.get("image"),
+                body.get("container"),
+                body.get("mode", "crash"),
             ),
             "oom": lambda: injector.oom(
                 body["namespace"], body["deployment"], body.get("container"), body.get("memory")

@@ -52,6 +52,7 @@ class ContainerRuntime:
     restarts_before: int = 0
     last_termination: Obj | None = None
     noted_restarts: int = 0
+    pulling_since: float | None = None  # the image cannot be pulled: waiting, never started
 
 
 @dataclass

@@ -17,6 +17,9 @@ EVICTED_MESSAGE = (
 )
 
 
+BAD_ROLLOUT_MODES = ("crash", "image-pull")
+
+
 class FaultError(ValueError):
     """A fault request that names something missing or is malformed (answered as 400/404)."""
 
@@ -115,9 +118,17 @@ class FaultInjector:
 
     # ------------------------------------------------------------------ workload faults
     def bad_rollout(
-        self, namespace: str, deployment: str, image: str | None = None, container: str | None = None
+        self,
+        namespace: str,
+        deployment: str,
+        image: str | None = None,
+        container: str | None = None,
+        mode: str = "crash",
     ) -> Obj:
-        """Roll the deployment to an image whose containers crash on start, like a broken release."""
+        """Roll the deployment to a broken release: an image whose containers crash on start (mode "crash"),
+        or an image the registry does not have (mode "image-pull": ErrImagePull / ImagePullBackOff)."""
+        if mode not in BAD_ROLLOUT_MODES:
+            raise FaultError(f"mode must be one of {', '.join(BAD_ROLLOUT_MODES)}, not {mode!r}")
         with self.store.lock:
             dep = self._deployment(namespace, deployment)
             updated = clone(dep)
@@ -125,16 +136,18 @@ class FaultInjector:
             old_image = str(target.get("image", ""))
             if not image:
                 base, sep, tag = old_image.rpartition(":")
-                image = f"{base}:{tag}-bad" if sep and "/" not in tag else f"{old_image}:bad"
+                suffix = "bad" if mode == "crash" else "missing"
+                image = f"{base}:{tag}-{suffix}" if sep and "/" not in tag else f"{old_image}:{suffix}"
             if image == old_image:
                 raise FaultError("the bad image must differ from the current image")
-            self.faults.bad_images.add(image)
+            (self.faults.bad_images if mode == "crash" else self.faults.unpullable_images).add(image)
             target["image"] = image
             updated["metadata"]["generation"] = int(dep["metadata"].get("generation", 1)) + 1
             self.store.put("deployments", updated)
             self.controller.sync(force=True)
             return {
                 "fault": "bad-rollout",
+                "mode": mode,
                 "namespace": namespace,
                 "deployment": deployment,
                 "container": target["name"],

@@ -21,6 +21,7 @@ class FaultRegistry:
     cpu_hog: dict[str, str] = field(default_factory=dict)  # pod uid -> container ("" = all)
     crash_loop: dict[str, str] = field(default_factory=dict)  # pod uid -> container ("" = all)
     bad_images: set[str] = field(default_factory=set)
+    unpullable_images: set[str] = field(default_factory=set)  # the registry has no such image
     memory_need: dict[tuple[str, str, str], float] = field(default_factory=dict)  # (ns, deploy, ctr)
 
     def crash_reason(
@@ -43,6 +44,7 @@ class FaultRegistry:
             frozenset(self.cpu_hog.items()),
             frozenset(self.crash_loop.items()),
             frozenset(self.bad_images),
+            frozenset(self.unpullable_images),
             frozenset(self.memory_need.items()),
         )
 
@@ -55,6 +57,7 @@ class FaultRegistry:
             "cpu_hog_pod_uids": sorted(self.cpu_hog),
             "crash_loop_pod_uids": sorted(self.crash_loop),
             "bad_images": sorted(self.bad_images),
+            "unpullable_images": sorted(self.unpullable_images),
             "memory_needs": [
                 {"namespace": ns, "deployment": dep, "container": ctr, "memory_bytes": need}
                 for (ns, dep, ctr), need in sorted(self.memory_need.items())

@@ -52,7 +52,7 @@ CONTAINER_KEYS = {"name", "image", "resources", "env", "ports", "command", "args
 PDB_KEYS = {"name", "selector", "min_available", "max_unavailable", "unhealthy_pod_eviction_policy", "labels"}
 JOB_KEYS = {"name", "image", "status", "backoff_limit", "finished_seconds_ago", "duration_seconds", "labels"}
 POD_KEYS = {"name", "node", "labels", "annotations", "containers", "phase", "reason", "message"}
-FAULT_KEYS = {"type", "namespace", "deployment", "pod", "container", "image", "memory", "node", "count", "name"}
+FAULT_KEYS = {"type", "namespace", "deployment", "pod", "container", "image", "memory", "node", "count", "name", "mode"}
 
 
 def read_fixture(source: str | Path | Obj) -> Obj:
@@ -384,7 +384,13 @@ def _apply_fault(injector: FaultInjector, fault: Obj, where: str) -> None:
         elif kind == "crash-loop":
             injector.crash_loop(fault["namespace"], fault.get("pod"), fault.get("deployment"), fault.get("container"))
         elif kind == "bad-rollout":
-            injector.bad_rollout(fault["namespace"], fault["deployment"], fault.get("image"), fault.get("container"))
+            injector.bad_rollout(
+                fault["namespace"],
+                fault["deployment"],
+                fault.get("image"),
+                fault.get("container"),
+                fault.get("mode", "crash"),
+            )
         elif kind == "oom":
             injector.oom(fault["namespace"], fault["deployment"], fault.get("container"), fault.get("memory"))
         elif kind == "node-not-ready":

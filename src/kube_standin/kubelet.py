@@ -180,6 +180,13 @@ class Kubelet(ControllerBase):
             ctr = runtime.containers.get(name)
             if ctr is None:
                 ctr = runtime.containers[name] = ContainerRuntime(started_at=runtime.scheduled_at)
+            image = str(container.get("image", ""))
+            if image in self.faults.unpullable_images:
+                statuses.append(self._pull_failure_status(pod, container, ctr, now))
+                unready.append(name)
+                continue
+            if ctr.pulling_since is not None:  # the image became available: the container starts now
+                ctr.pulling_since, ctr.started_at, ctr.noted_restarts = None, now, ctr.restarts_before
             reason = self.faults.crash_reason(
                 meta["uid"],
                 name,
@@ -218,8 +225,9 @@ class Kubelet(ControllerBase):
             condition("PodScheduled", True),
         ]
         node_ip = _node_ip(node)
+        pulling = any(c.pulling_since is not None for c in runtime.containers.values())
         return {
-            "phase": "Running",
+            "phase": "Pending" if pulling else "Running",
             "conditions": conditions,
             "hostIP": node_ip,
             "hostIPs": [{"ip": node_ip}],
@@ -281,6 +289,41 @@ class Kubelet(ControllerBase):
                 lastState={"terminated": ctr.last_termination} if ctr.last_termination else {},
             )
         return status
+
+    def _pull_failure_status(self, pod: Obj, container: Obj, ctr: ContainerRuntime, now: float) -> Obj:
+        """ErrImagePull, then ImagePullBackOff, as the kubelet reports an image the registry does not have."""
+        image = str(container.get("image", ""))
+        if ctr.pulling_since is None:
+            ctr.pulling_since = now
+            self.events.record(pod, "Normal", "Pulling", f'Pulling image "{image}"', "kubelet")
+            self.events.record(
+                pod,
+                "Warning",
+                "Failed",
+                f'Failed to pull image "{image}": rpc error: code = NotFound desc = failed to pull and unpack '
+                f'image "{image}": failed to resolve reference "{image}": {image}: not found',
+                "kubelet",
+            )
+        interval = self.settings.crash_restart_interval_seconds
+        attempt = int((now - ctr.pulling_since) / interval)  # pull retries so far
+        self._due(ctr.pulling_since + (attempt + 1) * interval)
+        if attempt == 0:
+            waiting = {"reason": "ErrImagePull", "message": f'failed to pull and unpack image "{image}": not found'}
+        else:
+            waiting = {"reason": "ImagePullBackOff", "message": f'Back-off pulling image "{image}"'}
+            if attempt > ctr.noted_restarts:
+                ctr.noted_restarts = attempt
+                self.events.record(pod, "Normal", "BackOff", f'Back-off pulling image "{image}"', "kubelet")
+        return {
+            "name": container["name"],
+            "image": image,
+            "imageID": "",
+            "ready": False,
+            "started": False,
+            "restartCount": ctr.restarts_before,
+            "state": {"waiting": waiting},
+            "lastState": {},
+        }
 
     def _terminated(self, ctr: ContainerRuntime, now: float) -> Obj:
         interval = self.settings.crash_restart_interval_seconds

@@ -64,6 +64,10 @@ def read_log(controller: Controller, pod: Obj, request: Request) -> str:
         if pod.get("status", {}).get("phase") in ("Failed", "Succeeded"):
             return ""
         raise bad_request(f'container "{wanted}" in pod "{meta["name"]}" is waiting to start: ContainerCreating')
+    if ctr.pulling_since is not None:
+        raise bad_request(
+            f'container "{wanted}" in pod "{meta["name"]}" is waiting to start: trying and failing to pull image'
+        )
     previous = request.flag("previous")
     if ctr.crash_reason is not None:
         started, finished = _last_crash_run(controller, ctr, now)

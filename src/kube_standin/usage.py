@@ -53,6 +53,9 @@ def container_usage(controller: Controller, pod: Obj, container: Obj, now: float
     faults: list[str] = []
     if ctr is None:
         cpu_fraction, memory_fraction = 0.0, 0.0
+    elif ctr.pulling_since is not None:
+        faults.append("image-pull")
+        cpu_fraction, memory_fraction = 0.0, 0.0
     elif ctr.crash_reason == CRASH_OOM:
         faults.append("oom")
         need = controller.memory_need(pod, name) or memory_scale

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from kubernetes import client
+from kubernetes.client.rest import ApiException
 
 from kube_standin.clock import ManualClock
 from kube_standin.cluster import StandinCluster
@@ -246,3 +247,33 @@ def test_crash_loop_back_off_can_double_like_the_kubelet(clock: ManualClock) -> 
         assert waiting["message"].startswith("back-off 300s")
     with pytest.raises(ValueError):
         SimulationSettings(crash_backoff="random")
+
+
+def test_unpullable_image_rollout_waits_in_image_pull_back_off_until_rolled_back(
+    cluster: StandinCluster, clock: ManualClock, core: client.CoreV1Api, kubectl: Any
+) -> None:
+    injected = cluster.inject_bad_rollout("shop", "web", mode="image-pull")
+    assert injected["bad_image"].endswith("web:1.5.0-missing")
+    stuck = [
+        p
+        for p in core.list_namespaced_pod("shop", label_selector="app=web").items
+        if p.spec.containers[0].image == injected["bad_image"]
+    ]
+    assert stuck and all(p.status.phase == "Pending" for p in stuck)
+    waiting = stuck[0].status.container_statuses[0]
+    assert (waiting.state.waiting.reason, waiting.restart_count, waiting.ready) == ("ErrImagePull", 0, False)
+    clock.advance(RESTART_EVERY)
+    waiting = core.read_namespaced_pod(stuck[0].metadata.name, "shop").status.container_statuses[0]
+    assert waiting.state.waiting.reason == "ImagePullBackOff"
+    with pytest.raises(ApiException) as raised:
+        core.read_namespaced_pod_log(stuck[0].metadata.name, "shop")
+    assert raised.value.status == 400 and "failing to pull image" in raised.value.body
+    usage = usage_of(cluster, stuck[0].metadata.name)["containers"][0]
+    assert usage["faults"] == ["image-pull"] and usage["cpu_cores"] == 0
+    events = core.list_namespaced_event("shop", field_selector=f"involvedObject.name={stuck[0].metadata.name}").items
+    assert {"Failed", "BackOff"} <= {e.reason for e in events}
+    assert len([p for p in pods(core, "app=web") if p.status.container_statuses[0].ready]) >= 2
+    kubectl.rollout_undo("shop", "web")
+    clock.advance(READY_DELAY)
+    assert kubectl.rolled_out("shop", "web")
+    assert {p.spec.containers[0].image for p in pods(core, "app=web")} == {injected["previous_image"]}
