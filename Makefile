@@ -60,6 +60,7 @@ bench: setup
 	$(BIN)/python bench/healer_cold_start.py
 	$(BIN)/python bench/healer_throughput.py
 	$(BIN)/python bench/healer_storm.py
+	$(BIN)/python bench/chatops_delivery.py
 
 # The streaming detector: throughput on one core, and the NAB-style evaluation
 # (../shared/data/nab-aws when present; bench/nab_synthetic.py needs no data).

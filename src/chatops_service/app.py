@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
 
+from chatops_service import metrics
 from chatops_service.chat_control import ChatControl
 from chatops_service.healer_client import GoogleIdTokenSource, HealerClient, TokenSource
 from chatops_service.notifier import Notifier
@@ -72,6 +73,20 @@ def create_app(
     @app.get("/healthz")
     def healthz() -> Response:
         return jsonify({"ok": True, "routes": settings.routes})
+
+    @app.get("/metrics")
+    def metrics_route() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, content_type=content_type)
+
+    @app.after_request
+    def _count(response: Response) -> Response:
+        rule = request.url_rule.rule if request.url_rule is not None else ""
+        if rule == "/notify":
+            metrics.NOTIFY_REQUESTS.labels(str(response.status_code)).inc()
+        elif rule.startswith(("/slack/", "/teams/")):
+            metrics.INTERACTIONS.labels(rule, str(response.status_code)).inc()
+        return response
 
     if settings.serves_notify:
         _add_notify(app, settings, store, sleep, clock)

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+from chatops_service import metrics
 from chatops_service.chat_actions import ActionRef, available_actions
 from chatops_service.delivery_records import DeliveryRecord, NotifyReport, record_from
 from chatops_service.retrying import Attempt, RetryOutcome, RetryPolicy, WaitBudget, run_with_retries
@@ -161,6 +162,7 @@ class Notifier:
 
     @staticmethod
     def _log_retry(number: int, attempt: Attempt, wait: float) -> None:
+        metrics.DELIVERY_RETRIES.inc()
         log_event(
             log,
             logging.WARNING,
@@ -173,6 +175,7 @@ class Notifier:
 
     @staticmethod
     def _log(n: Notification, record: DeliveryRecord) -> None:
+        metrics.DELIVERIES.labels(record.kind, record.outcome).inc()
         fields: dict[str, Any] = {
             "event": "delivery",
             "notification_id": n.notification_id,
