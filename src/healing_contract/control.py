@@ -11,6 +11,12 @@ Routes on the healer (private; caller authenticated with a Google ID token whose
   "pending_approvals": [...], "recent": [decision records]}``
 - ``GET /control/v1/history?namespace=NS&name=DEPLOYMENT&limit=N`` -> ``{"decisions": [...]}``
 
+Items: a silence/pause is ``{"target_key": "CLUSTER|*/NS/NAME", "until": epoch s, "actor", "reason"}``;
+a pending approval ``{"incident_id", "target_key", "step", "action", "summary", "held_at"}``; a decision
+record ``{"decided_at", "incident_id", "incident_state", "incident_kind", "namespace", "target_name",
+"target_key", "action", "outcome", "reason" (see notification.REASON_CODES), "detail", "dry_run", "step",
+"parameters", "actor", ...}`` (the healing-actions table's columns plus ``parameters``).
+
 Every command is recorded by the healer with who did it (``actor``).
 Pure data, no I/O.
 """

@@ -33,6 +33,31 @@ OUTCOMES = (
 
 SEVERITIES = ("critical", "error", "warning", "info", "unknown")
 
+# Machine reason codes in DecisionInfo.reason, so ChatOps can say what to do next.
+# Acted decisions carry "policy:<rule name>"; model-proposed plans "reasoner_<disposition>".
+REASON_CODES = {
+    "protected_namespace": "the namespace is protected; the healer never touches it",
+    "opted_out": "the Deployment carries the opt-out annotation",
+    "not_opted_in": "opt-in mode and the Deployment lacks the opt-in annotation",
+    "unsupported_target": "the pod is not owned by a Deployment",
+    "silenced": "a human silenced or paused the target from chat",
+    "maintenance_window": "a maintenance window is in progress",
+    "approval_required": "the policy holds this action until someone approves it",
+    "cooldown": "the healer acted on this target recently",
+    "budget_target": "the per-target action budget is spent",
+    "budget_namespace": "the per-namespace action budget is spent",
+    "budget_cluster": "the per-cluster action budget is spent",
+    "circuit_breaker": "too many actions in the cluster: all actions there are stopped",
+    "no_applicable_action": "no step of the ladder applies to this target",
+    "no_policy": "no policy rule for this incident kind",
+    "dry_run": "dry-run mode: nothing was changed",
+    "kube_error": "the Kubernetes API refused or failed the action",
+    "rollout_not_ready": "the action was taken but the rollout did not become ready in time",
+    "ladder_exhausted": "every step was tried and the incident is still open",
+    "incident_closed": "Cloud Monitoring closed the incident after the action",
+    "closed": "Cloud Monitoring closed the incident; no action had been taken",
+}
+
 
 class ContractError(ValueError):
     """A notification does not follow the contract; the message says where and why."""
