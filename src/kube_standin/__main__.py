@@ -73,6 +73,11 @@ def parse_options(argv: list[str] | None = None) -> StandinOptions:
         help="seconds between restarts of a crash-looping container",
     )
     parser.add_argument(
+        "--schedule-by-requests",
+        action="store_true",
+        help="leave pods Pending when their cpu/memory requests fit on no node",
+    )
+    parser.add_argument(
         "--crash-backoff",
         choices=("fixed", "exponential"),
         default="fixed",
@@ -111,6 +116,7 @@ def parse_options(argv: list[str] | None = None) -> StandinOptions:
             crash_backoff=args.crash_backoff,
             pod_termination_seconds=args.termination_seconds,
             not_ready_eviction_seconds=args.not_ready_eviction_seconds,
+            schedule_by_requests=args.schedule_by_requests,
         ),
     )
 

@@ -19,6 +19,7 @@ from kube_standin.controller_base import (
     is_active,
     is_ready,
     node_is_ready,
+    pod_requests,
 )
 from kube_standin.deployment_controller import DeploymentController
 from kube_standin.disruption_controller import DisruptionController
@@ -65,10 +66,14 @@ class Controller(DeploymentController, ReplicaSetController, Kubelet, Disruption
         for rs in self.store.select("replicasets"):
             self._sync_replicaset_pods(rs)
         pods = self.store.select("pods")
-        self._node_load = {}
+        self._node_load, self._node_requests = {}, {}
         for pod in pods:
-            if pod["spec"].get("nodeName") and is_active(pod):
-                self._node_load[pod["spec"]["nodeName"]] = self._node_load.get(pod["spec"]["nodeName"], 0) + 1
+            node = pod["spec"].get("nodeName")
+            if node and is_active(pod):
+                self._node_load[node] = self._node_load.get(node, 0) + 1
+                cpu, memory = pod_requests(pod)
+                used_cpu, used_memory = self._node_requests.get(node, (0.0, 0.0))
+                self._node_requests[node] = (used_cpu + cpu, used_memory + memory)
         for pod in pods:
             self._sync_pod(pod, now)
         for rs in self.store.select("replicasets"):

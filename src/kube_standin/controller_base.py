@@ -30,6 +30,8 @@ class SimulationSettings:
     pod_termination_seconds: float = 0.0
     # Pods on a node that stays NotReady this long are evicted (the not-ready NoExecute toleration).
     not_ready_eviction_seconds: float = 300.0
+    # Place pods only where their cpu/memory requests fit in the node's allocatable (else Pending).
+    schedule_by_requests: bool = False
 
     def __post_init__(self) -> None:
         if self.ready_delay_seconds < 0:
@@ -93,6 +95,15 @@ def container_limit(container: Obj, resource: str) -> float | None:
     return None if value is None else parse_quantity(value)
 
 
+def pod_requests(pod: Obj) -> tuple[float, float]:
+    """Requested (cpu cores, memory bytes), requests defaulting to limits as the API server does."""
+    containers = pod.get("spec", {}).get("containers") or []
+    return (
+        sum(container_request(c, "cpu") or 0.0 for c in containers),
+        sum(container_request(c, "memory") or 0.0 for c in containers),
+    )
+
+
 def container_request(container: Obj, resource: str) -> float | None:
     resources = container.get("resources") or {}
     value = (resources.get("requests") or {}).get(resource) or (resources.get("limits") or {}).get(resource)
@@ -110,6 +121,7 @@ class ControllerBase:
         self._last_sync: tuple[int, Any] | None = None
         self._next_due = math.inf  # the earliest time at which the clock alone changes some object
         self._node_load: dict[str, int] = {}
+        self._node_requests: dict[str, tuple[float, float]] = {}  # node -> requested (cpu cores, memory bytes)
         # While loading a fixture, pods count as started long enough ago to be ready already.
         self.settling = False
 

@@ -14,9 +14,11 @@ from kube_standin.controller_base import (
     container_limit,
     is_terminal,
     node_is_ready,
+    pod_requests,
 )
 from kube_standin.faults import CRASH_OOM
 from kube_standin.objects import pod_qos_class
+from kube_standin.quantity import parse_quantity
 from kube_standin.store import clone
 
 
@@ -41,15 +43,48 @@ class Kubelet(ControllerBase):
                 updated["spec"].pop("taints", None)
             self.store.put("nodes", updated)
 
-    def _pick_node(self) -> Obj | None:
-        """The schedulable Ready node with the fewest active pods (ties by name)."""
-        nodes = [n for n in self.store.select("nodes") if not n["spec"].get("unschedulable") and node_is_ready(n)]
+    def _pick_node(self, pod: Obj) -> tuple[Obj | None, str]:
+        """The schedulable Ready node (where the pod's requests fit, if checked) with the fewest active
+        pods, ties by name; or None and the scheduler's explanation."""
+        all_nodes = self.store.select("nodes")
+        unschedulable = sum(1 for n in all_nodes if n["spec"].get("unschedulable"))
+        not_ready = sum(1 for n in all_nodes if not n["spec"].get("unschedulable") and not node_is_ready(n))
+        nodes = [n for n in all_nodes if not n["spec"].get("unschedulable") and node_is_ready(n)]
+        reasons: dict[str, int] = {}
+        if self.settings.schedule_by_requests:
+            cpu, memory = pod_requests(pod)
+            fitting = []
+            for node in nodes:
+                allocatable = node.get("status", {}).get("allocatable") or {}
+                used_cpu, used_memory = self._node_requests.get(node["metadata"]["name"], (0.0, 0.0))
+                short = [
+                    resource
+                    for resource, used, wanted in (("cpu", used_cpu, cpu), ("memory", used_memory, memory))
+                    if used + wanted > parse_quantity(allocatable.get(resource, "0"))
+                ]
+                for resource in short:
+                    reasons[f"Insufficient {resource}"] = reasons.get(f"Insufficient {resource}", 0) + 1
+                if not short:
+                    fitting.append(node)
+            nodes = fitting
         if not nodes:
-            return None
+            parts = [f"{count} {reason}" for reason, count in sorted(reasons.items())]
+            if unschedulable:
+                parts.append(f"{unschedulable} node(s) were unschedulable")
+            if not_ready:
+                parts.append(f"{not_ready} node(s) had untolerated taint {{node.kubernetes.io/not-ready: }}")
+            total = len(all_nodes)
+            return None, (
+                f"0/{total} nodes are available: {', '.join(parts) or 'no nodes available to schedule pods'}. "
+                f"preemption: 0/{total} nodes are available: {total} No preemption victims found for incoming pod."
+            )
         chosen = min(nodes, key=lambda n: (self._node_load.get(n["metadata"]["name"], 0), n["metadata"]["name"]))
         name = chosen["metadata"]["name"]
         self._node_load[name] = self._node_load.get(name, 0) + 1
-        return chosen
+        cpu, memory = pod_requests(pod)
+        used_cpu, used_memory = self._node_requests.get(name, (0.0, 0.0))
+        self._node_requests[name] = (used_cpu + cpu, used_memory + memory)
+        return chosen, ""
 
     # ------------------------------------------------------------------ pods (scheduler + kubelet)
     def _sync_pod(self, pod: Obj, now: float) -> None:
@@ -65,9 +100,9 @@ class Kubelet(ControllerBase):
         if runtime is None and node_name:
             runtime = self.runtime[uid] = PodRuntime(scheduled_at=self._start_time(now), pod_ip=_pod_ip(uid))
         if not node_name:
-            node = self._pick_node()
+            node, why = self._pick_node(pod)
             if node is None:
-                self._mark_unschedulable(pod, now)
+                self._mark_unschedulable(pod, now, why)
                 return
             updated = clone(pod)
             updated["spec"]["nodeName"] = node["metadata"]["name"]
@@ -138,13 +173,10 @@ class Kubelet(ControllerBase):
             updated["status"] = status
             self.store.put("pods", updated)
 
-    def _mark_unschedulable(self, pod: Obj, now: float) -> None:
-        total = len(self.store.select("nodes"))
-        message = (
-            f"0/{total} nodes are available: {total} node(s) were unschedulable or not ready. "
-            "preemption: 0/{total} nodes are available."
-        ).replace("{total}", str(total))
+    def _mark_unschedulable(self, pod: Obj, now: float, message: str) -> None:
         old = {c["type"]: c for c in pod.get("status", {}).get("conditions") or []}.get("PodScheduled")
+        if old is None or old.get("message") != message:
+            self.events.record(pod, "Warning", "FailedScheduling", message, "default-scheduler")
         condition = {
             "type": "PodScheduled",
             "status": "False",

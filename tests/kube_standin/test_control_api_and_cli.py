@@ -167,6 +167,7 @@ def test_command_line_options_reach_the_settings(tmp_path: Path) -> None:
             "1.5",
             "--not-ready-eviction-seconds",
             "60",
+            "--schedule-by-requests",
         ]
     )
     assert (options.port, options.context, options.namespace, options.token, options.seed) == (
@@ -182,6 +183,7 @@ def test_command_line_options_reach_the_settings(tmp_path: Path) -> None:
         crash_backoff="exponential",
         pod_termination_seconds=1.5,
         not_ready_eviction_seconds=60,
+        schedule_by_requests=True,
     )
     for bad in (
         ["--port", "70000"],

@@ -7,6 +7,7 @@ from kubernetes import client
 from kubernetes.client.rest import ApiException
 
 from kube_standin.cluster import StandinCluster
+from kube_standin.controller import SimulationSettings
 
 
 def running(core: client.CoreV1Api, selector: str) -> list[client.V1Pod]:
@@ -141,3 +142,43 @@ def test_delete_collection_of_failed_pods(cluster: StandinCluster, core: client.
     assert core.list_namespaced_pod("shop", field_selector="status.phase=Failed").items == []
     assert [r.verb for r in cluster.mutating_requests()] == ["deletecollection"]
     assert len(running(core, "app=worker")) == 2 and len(running(core, "app=web")) == 3
+
+
+def test_scheduling_by_requests_leaves_pods_pending_when_nothing_fits() -> None:
+    fixture = {
+        "nodes": [{"name": "small", "allocatable": {"cpu": "1", "memory": "2Gi"}}],
+        "namespaces": [
+            {
+                "name": "a",
+                "deployments": [
+                    {
+                        "name": "api",
+                        "replicas": 3,
+                        "containers": [
+                            {
+                                "name": "api",
+                                "image": "api:1",
+                                "resources": {"requests": {"cpu": "400m", "memory": "256Mi"}},
+                            }
+                        ],
+                    }
+                ],
+            }
+        ],
+    }
+    settings = SimulationSettings(ready_delay_seconds=0, schedule_by_requests=True)
+    with (
+        StandinCluster(fixture, settings=settings) as cluster,
+        client.ApiClient(client.Configuration(host=cluster.url)) as api,
+    ):
+        core = client.CoreV1Api(api)
+        pending = core.list_namespaced_pod("a", field_selector="status.phase=Pending").items
+        assert len(pending) == 1 and len(core.list_namespaced_pod("a").items) == 3
+        scheduled = {c.type: c for c in pending[0].status.conditions}["PodScheduled"]
+        assert (scheduled.status, scheduled.reason) == ("False", "Unschedulable")
+        assert scheduled.message.startswith("0/1 nodes are available: 1 Insufficient cpu.")
+        events = core.list_namespaced_event("a", field_selector="reason=FailedScheduling").items
+        assert [e.involved_object.name for e in events] == [pending[0].metadata.name]
+        client.AppsV1Api(api).patch_namespaced_deployment_scale("api", "a", {"spec": {"replicas": 2}})
+        phases = sorted(p.status.phase for p in core.list_namespaced_pod("a").items)
+        assert phases == ["Running", "Running"]  # the unscheduled pod went first
