@@ -212,7 +212,7 @@ def run_scenario(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] 
 def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) -> ScenarioResult:
     time_base = TimeBase(options.speed)
     rules = load_rules(options.rules_path)
-    out = options.out_dir
+    out = options.out_dir.resolve()  # children (emulators, pipeline stages) run in other directories
     workdir = out / "run"
     workdir.mkdir(parents=True, exist_ok=True)
     audit_path = workdir / "healing_actions.jsonl"
@@ -407,7 +407,7 @@ def _anomaly_scorer(options: ScenarioOptions, cluster: StandinCluster, timeline:
     """Train (or reuse) the anomaly model; without one the scenario goes on with the threshold rules."""
     try:
         model = train_or_reuse(
-            options.out_dir / "model",
+            options.out_dir.resolve() / "model",
             workload_fingerprint(cluster),
             lambda directory, start, minutes: write_history(cluster, IDENTITY, directory, start, minutes),
             options.rules_path.resolve().parent / "bigquery",

@@ -29,19 +29,13 @@ def _listening(host_port: str) -> bool:
 def test_sigint_stops_emulators_services_and_exits_130(tmp_path: Path, pubsub_emulator: Emulator) -> None:
     del pubsub_emulator  # only here to skip (or fail under CI) where gcloud is missing
     env = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG")}
+    config = REPO / "config"
+    args = ["--out", "demo", "--no-anomaly", "--rounds", "1", "--rules", str(config / "alert_rules.yaml"),
+            "--policy", str(config / "demo" / "healer_policy.yaml"),
+            "--routing", str(config / "demo" / "chatops_routing.yaml")]  # fmt: skip
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-u",
-            "-m",
-            "local_scenario",
-            "--out",
-            str(tmp_path / "demo"),
-            "--no-anomaly",
-            "--rounds",
-            "1",
-        ],
-        cwd=REPO,
+        [sys.executable, "-u", "-m", "local_scenario", *args],
+        cwd=tmp_path,  # with a relative --out: every child must still find its files
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -69,3 +63,4 @@ def test_sigint_stops_emulators_services_and_exits_130(tmp_path: Path, pubsub_em
     assert "interrupted (SIGINT); everything started was stopped" in rest
     time.sleep(0.5)
     assert not [a for a in addresses if _listening(a)]
+    assert (tmp_path / "demo" / "run" / "healer.log").is_file()
