@@ -92,6 +92,10 @@ class Target:
         return act.ActionTarget(self.namespace, self.deployment, self.pod, self.container, self.node)
 
 
+class IncidentInProgress(TransientError):
+    """A `closed` arrived while the `open` is still being acted on: Pub/Sub redelivers it shortly."""
+
+
 @dataclass
 class Result:
     """What handling one delivery came to; the route maps it to a status code."""
@@ -625,6 +629,9 @@ class Healer:
             record = self.ledger.get_record(f"{incident.incident_id}|open|{target.key()}|a{attempt}")
             if record is None:
                 break
+            if record.get("status") == "claimed" and float(record.get("lease_until", 0)) > self.clock():
+                # the open incident is still being handled (e.g. its rollout check): judge it afterwards
+                raise IncidentInProgress(f"incident {incident.incident_id} is still being handled; retry the close")
             if record.get("outcome") == "acted":
                 acted = record
             attempt += 1

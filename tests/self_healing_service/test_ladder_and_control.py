@@ -139,3 +139,29 @@ def test_malformed_control_commands_are_400(cluster: Any) -> None:
         {"command": "pause", "request_id": "x", "actor": {"id": "U"}, "target": {"namespace": "shop", "name": "web"}},
     )
     assert response.status_code == 400 and b"duration_seconds" in response.data
+
+
+def test_a_close_arriving_while_the_open_is_still_being_handled_is_retried(cluster: Any,
+                                                                           chatops_receiver: HttpReceiver) -> None:
+    import pytest
+
+    from self_healing_service.errors import TransientError
+
+    settings = healer_settings(cluster, HEALER_CHATOPS_URL=chatops_receiver.url)
+    ledger = InMemoryLedger()
+    healer = Healer(settings, load_policy_text(LADDER), ledger,
+                    ClusterConnector(mode="kubeconfig", kubeconfig=cluster.kubeconfig_path), ChatOpsNotifier(settings))
+    pod = pods_of(cluster, "shop", "checkout")[0]
+    opened = parse(incident_doc(pod_name=pod))
+    closed = parse(incident_doc("cpu_high_closed.json", pod_name=pod))
+    target_key = "prod-gke/shop/checkout"
+    # another instance holds the open incident's claim (it is in the middle of its rollout check)
+    assert ledger.claim(f"{opened.incident_id}|open|{target_key}|a0", "other", 1e12 - 10, 60).status == "new"
+    with pytest.raises(TransientError, match="still being handled"):
+        healer.handle(closed)
+    assert chatops_receiver.matching("/notify") == []
+    ledger.release(f"{opened.incident_id}|open|{target_key}|a0", "other")
+    healer.handle(opened)
+    healer.handle(closed)  # the redelivered close now sees the action and reports it healed
+    outcomes = [r.json()["decision"]["outcome"] for r in chatops_receiver.matching("/notify")]
+    assert outcomes == ["acted", "verified"]
