@@ -92,13 +92,16 @@ class LocalRegistry:
 class VertexRegistry:
     """Vertex AI Model Registry: one model (by display name), a new version per promotion."""
 
-    def __init__(self, project: str, location: str, display_name: str) -> None:
+    def __init__(
+        self, project: str, location: str, display_name: str, init_options: dict[str, Any] | None = None
+    ) -> None:
         self.project, self.location, self.display_name = project, location, display_name
+        self.init_options = dict(init_options or {})  # extra aiplatform.init() arguments (endpoint, transport)
 
     def _aiplatform(self) -> Any:
         from google.cloud import aiplatform  # lazy: about 5 s to import
 
-        aiplatform.init(project=self.project, location=self.location)
+        aiplatform.init(project=self.project, location=self.location, **self.init_options)
         return aiplatform
 
     def _latest(self, aiplatform: Any) -> Any:
@@ -110,12 +113,16 @@ class VertexRegistry:
         model = self._latest(aiplatform)
         if model is None:
             return None
+        try:  # register() keeps the exact version and the figures in the description
+            described = json.loads(model.description or "{}")
+        except json.JSONDecodeError:
+            described = {}
         labels = dict(model.labels or {})
         return RegisteredModel(
-            version=labels.get("artifact_version", model.version_id),
+            version=str(described.get("version") or labels.get("artifact_version") or model.version_id),
             artifact_uri=str(model.uri),
             registered_at=str(model.create_time),
-            evaluation={},
+            evaluation=dict(described.get("evaluation") or {}),
             registry_id=model.resource_name,
         )
 
@@ -147,7 +154,8 @@ def open_registry(uri: str) -> ModelRegistry:
         parts = uri.removeprefix("vertex://").split("/")
         if len(parts) != 3 or not all(parts):
             raise RegistryError(f"Vertex registry URI must be vertex://PROJECT/LOCATION/DISPLAY_NAME, got {uri!r}")
-        return VertexRegistry(*parts)
+        project, location, display_name = parts
+        return VertexRegistry(project, location, display_name)
     if uri.startswith("local:"):
         return LocalRegistry(Path(uri.removeprefix("local:")))
     if uri.endswith(".json"):
