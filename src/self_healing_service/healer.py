@@ -136,11 +136,11 @@ class Healer:
     # ------------------------------------------------------------------ entry
     def handle(self, incident: Incident, trace: str = "", raw_data: bytes = b"") -> Result:
         m.INCIDENTS.labels(incident.kind, incident.state).inc()
-        gw = self.connector.gateway(self._cluster(incident), read_only=True)
+        gw = self.connector.gateway(self._cluster(incident)).snapshot_view()
         target = self.resolve_target(incident, gw)
         if incident.state == "closed":
             return self._handle_closed(incident, target, trace)
-        return self._handle_open(incident, target, trace, raw_data)
+        return self._handle_open(incident, target, trace, raw_data, gw)
 
     def _cluster(self, incident: Incident) -> ClusterRef:
         labels = incident.resource_labels
@@ -267,7 +267,7 @@ class Healer:
     def _key(self, incident: Incident, target: Target, attempt: int) -> str:
         return f"{incident.incident_id}|{incident.state}|{target.key()}|a{attempt}"
 
-    def _handle_open(self, incident: Incident, target: Target, trace: str, raw_data: bytes) -> Result:
+    def _handle_open(self, incident: Incident, target: Target, trace: str, raw_data: bytes, gw: KubeGateway) -> Result:
         cluster_name = target.cluster.name
         rule = self.policy.rule_for(incident.kind, cluster_name, target.namespace, target.labels)
         attempt, start_step = 0, 0
@@ -289,7 +289,7 @@ class Healer:
                 return Result("duplicate")
             break
         try:
-            decision, evidence_uri = self._decide(incident, target, rule, start_step, attempt, raw_data)
+            decision, evidence_uri = self._decide(incident, target, rule, start_step, attempt, raw_data, gw)
         except TransientError:
             self.ledger.release(key, owner)
             raise
@@ -311,7 +311,14 @@ class Healer:
         return self.clock() - float(record.get("decided_at", 0)) >= rule.recheck_after_seconds
 
     def _decide(
-        self, incident: Incident, target: Target, rule: Rule | None, start_step: int, attempt: int, raw_data: bytes
+        self,
+        incident: Incident,
+        target: Target,
+        rule: Rule | None,
+        start_step: int,
+        attempt: int,
+        raw_data: bytes,
+        gw: KubeGateway,
     ) -> tuple[DecisionInfo, str]:
         if rule is None:
             return self._decision(
@@ -322,7 +329,6 @@ class Healer:
             return self._decision("refused", reason=refusal[0], detail=refusal[1], step=start_step), ""
         if start_step >= len(rule.ladder):
             return self._exhausted(incident, target, rule, attempt), ""
-        gw = self.connector.gateway(target.cluster, read_only=True)
         reasoning: dict[str, Any] | None = None
         if self.reasoner is not None and start_step == 0 and target.deployment:
             planned, reasoning = self._model_plan(incident, target, rule, gw, raw_data)

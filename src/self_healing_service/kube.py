@@ -107,6 +107,14 @@ class KubeGateway:
         """The same connection, refusing every mutating call."""
         return KubeGateway(self._api, read_only=True, request_timeout=self._timeout, on_call=self._on_call)
 
+    def snapshot_view(self) -> KubeGateway:
+        """A read-only view that reads each Deployment once: one decision sees one consistent object.
+
+        Use it for one decision only (target resolution and planning); verification after an action
+        reads through the live gateway.
+        """
+        return _SnapshotGateway(self._api, read_only=True, request_timeout=self._timeout, on_call=self._on_call)
+
     # ------------------------------------------------------------ plumbing
     def _plain(self, obj: Any) -> Any:
         """Reads come back raw (see `_read_kwargs`): parse the JSON ourselves."""
@@ -416,6 +424,18 @@ class KubeGateway:
                 name, namespace, propagation_policy="Background", _request_timeout=self._timeout
             ),
         )
+
+
+class _SnapshotGateway(KubeGateway):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deployments: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def read_deployment(self, namespace: str, name: str) -> dict[str, Any]:
+        key = (namespace, name)
+        if key not in self._deployments:
+            self._deployments[key] = super().read_deployment(namespace, name)
+        return self._deployments[key]
 
 
 # ---------------------------------------------------------------- connecting
