@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,10 +38,12 @@ from kube_standin.validation import (
     validate_node,
     validate_pod_update,
     validate_scale,
+    validate_status,
 )
 from kube_standin.watching import Watch
 
 Obj = dict[str, Any]
+LOGGER = logging.getLogger(__name__)
 JSON = "application/json"
 MAX_WATCH_SECONDS = 1800
 SPEC_KINDS = ("deployments", "replicasets", "jobs", "poddisruptionbudgets")
@@ -153,6 +156,9 @@ class KubeApi:
                 response = self._route(request, parsed)
         except ApiError as exc:
             response = Response.json(exc.code, exc.status())
+        except Exception as exc:  # a bug: answer like the API server does instead of dropping the connection
+            LOGGER.exception("internal error answering %s %s", request.method, request.path)
+            response = Response.json(500, ApiError(500, f"Internal error occurred: {exc!r}").status())
         self._record(request, parsed, response.status)
         return response
 
@@ -420,6 +426,7 @@ class KubeApi:
         if status_only:
             updated = clone(old)
             updated["status"] = new.get("status", {})
+            validate_status(rt.kind, rt.group, updated)
         else:
             updated = new
             updated["status"] = clone(old.get("status", {}))
@@ -484,7 +491,10 @@ class KubeApi:
         dep = self._require(parsed)
         assert parsed.name is not None
         validate_scale(scale, parsed.name)
-        requested_version = (scale.get("metadata") or {}).get("resourceVersion")
+        metadata = scale.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise bad_request("the Scale's metadata must be an object")
+        requested_version = (metadata or {}).get("resourceVersion")
         if requested_version not in (None, "") and str(requested_version) != dep["metadata"]["resourceVersion"]:
             raise conflict("deployments", "apps", parsed.name)
         updated = clone(dep)
@@ -588,7 +598,10 @@ class KubeApi:
         body = _parse_body(request)
         if not isinstance(body, dict) or body.get("kind") not in (None, "Eviction"):
             raise bad_request("an Eviction object was expected")
-        named = (body.get("metadata") or {}).get("name")
+        metadata = body.get("metadata")
+        if metadata is not None and not isinstance(metadata, dict):
+            raise bad_request("the Eviction's metadata must be an object")
+        named = (metadata or {}).get("name")
         if named not in (None, parsed.name):
             raise bad_request("name in URL does not match name in Eviction object")
         with self.store.lock:

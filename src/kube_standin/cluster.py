@@ -7,6 +7,7 @@ with StandinCluster(fixture="cluster.yaml") as cluster:
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -28,6 +29,7 @@ from kube_standin.store import Store, clone
 from kube_standin.usage import cluster_usage
 
 Obj = dict[str, Any]
+LOGGER = logging.getLogger(__name__)
 DEFAULT_TOKEN = "standin-token"
 
 
@@ -100,7 +102,10 @@ class StandinCluster:
 
     def _run_ticker(self) -> None:
         while not self._stopping.wait(self._tick):
-            self.controller.sync()
+            try:
+                self.controller.sync()
+            except Exception:  # keep reconciling; the same error will surface on the next API request
+                LOGGER.exception("reconcile failed")
 
     def _handle(self, request: Request) -> Response:
         if self.control.handles(request.path):

@@ -100,6 +100,17 @@ def scaled_value(value: Any, total: int, round_up: bool) -> int:
 # ---------------------------------------------------------------- defaulting
 
 
+def _map(parent: Any, key: str, default: Obj | None = None) -> Obj | None:
+    """parent[key] when it is a map (set to `default` first when missing); None when it has another type,
+    which validation then reports. Defaulting never fails on malformed input."""
+    if not isinstance(parent, dict):
+        return None
+    if key not in parent and default is not None:
+        parent[key] = default
+    child = parent.get(key)
+    return child if isinstance(child, dict) else None
+
+
 def default_container(container: Obj) -> None:
     image = str(container.get("image", ""))
     tag = image.rsplit("/", 1)[-1]
@@ -108,50 +119,62 @@ def default_container(container: Obj) -> None:
     container.setdefault("resources", {})
     container.setdefault("terminationMessagePath", "/dev/termination-log")
     container.setdefault("terminationMessagePolicy", "File")
-    for port in container.get("ports") or []:
-        port.setdefault("protocol", "TCP")
+    ports = container.get("ports")
+    for port in ports if isinstance(ports, list) else []:
+        if isinstance(port, dict):
+            port.setdefault("protocol", "TCP")
 
 
-def default_pod_spec(spec: Obj) -> None:
+def default_pod_spec(spec: Any) -> None:
+    if not isinstance(spec, dict):
+        return
     spec.setdefault("restartPolicy", "Always")
     spec.setdefault("terminationGracePeriodSeconds", 30)
     spec.setdefault("dnsPolicy", "ClusterFirst")
     spec.setdefault("securityContext", {})
     spec.setdefault("schedulerName", "default-scheduler")
-    for container in spec.get("containers") or []:
+    containers = spec.get("containers")
+    for container in containers if isinstance(containers, list) else []:
         if isinstance(container, dict):
             default_container(container)
 
 
 def default_deployment(dep: Obj) -> None:
-    spec = dep.setdefault("spec", {})
-    spec.setdefault("replicas", 1)
-    strategy = spec.setdefault("strategy", {"type": "RollingUpdate"})
-    if strategy.get("type", "RollingUpdate") == "RollingUpdate":
-        strategy["type"] = "RollingUpdate"
-        rolling = strategy.setdefault("rollingUpdate", {})
-        rolling.setdefault("maxUnavailable", "25%")
-        rolling.setdefault("maxSurge", "25%")
-    spec.setdefault("revisionHistoryLimit", 10)
-    spec.setdefault("progressDeadlineSeconds", 600)
-    template = spec.setdefault("template", {})
-    template.setdefault("metadata", {})
-    default_pod_spec(template.setdefault("spec", {}))
+    spec = _map(dep, "spec", {})
+    if spec is not None:
+        spec.setdefault("replicas", 1)
+        strategy = _map(spec, "strategy", {"type": "RollingUpdate"})
+        if strategy is not None and strategy.get("type", "RollingUpdate") == "RollingUpdate":
+            strategy["type"] = "RollingUpdate"
+            rolling = _map(strategy, "rollingUpdate", {})
+            if rolling is not None:
+                rolling.setdefault("maxUnavailable", "25%")
+                rolling.setdefault("maxSurge", "25%")
+        spec.setdefault("revisionHistoryLimit", 10)
+        spec.setdefault("progressDeadlineSeconds", 600)
+        template = _map(spec, "template", {})
+        _map(template, "metadata", {})
+        default_pod_spec(_map(template, "spec", {}))
     dep.setdefault("status", {})
 
 
 def default_job(job: Obj) -> None:
-    spec = job.setdefault("spec", {})
-    spec.setdefault("backoffLimit", 6)
-    spec.setdefault("completions", 1)
-    spec.setdefault("parallelism", 1)
-    spec.setdefault("completionMode", "NonIndexed")
-    spec.setdefault("suspend", False)
-    template = spec.setdefault("template", {})
-    template.setdefault("metadata", {})
-    template_spec = template.setdefault("spec", {})
-    template_spec.setdefault("restartPolicy", "Never")
-    default_pod_spec(template_spec)
+    spec = _map(job, "spec", {})
+    if spec is not None:
+        for key, value in (
+            ("backoffLimit", 6),
+            ("completions", 1),
+            ("parallelism", 1),
+            ("completionMode", "NonIndexed"),
+            ("suspend", False),
+        ):
+            spec.setdefault(key, value)
+        template = _map(spec, "template", {})
+        _map(template, "metadata", {})
+        template_spec = _map(template, "spec", {})
+        if template_spec is not None:
+            template_spec.setdefault("restartPolicy", "Never")
+            default_pod_spec(template_spec)
     job.setdefault("status", {})
 
 

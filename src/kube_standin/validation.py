@@ -113,27 +113,100 @@ def _check_resources(resources: Any, field: str, causes: Causes) -> None:
             )
 
 
+def _name(obj: Obj) -> str:
+    meta = obj.get("metadata")
+    return str(meta.get("name")) if isinstance(meta, dict) else "None"
+
+
+def _as_map(value: Any, field: str, causes: Causes) -> Obj:
+    """value when it is a map; {} (and a cause unless it is absent) otherwise."""
+    if isinstance(value, dict):
+        return value
+    if value is not None:
+        causes.append((field, f"Invalid value: must be an object, not {type(value).__name__}"))
+    return {}
+
+
+def _check_selector(selector: Obj, causes: Causes) -> bool:
+    match_labels = selector.get("matchLabels")
+    _check_string_map(match_labels, "spec.selector.matchLabels", causes)
+    expressions = selector.get("matchExpressions")
+    if expressions is not None and not (
+        isinstance(expressions, list)
+        and all(
+            isinstance(e, dict)
+            and isinstance(e.get("key"), str)
+            and isinstance(e.get("values", []), list)
+            and all(isinstance(v, str) for v in e.get("values") or [])
+            for e in expressions
+        )
+    ):
+        causes.append(("spec.selector.matchExpressions", "Invalid value: must be a list of {key, operator, values}"))
+        return False
+    return isinstance(match_labels, dict | type(None))
+
+
+def _int_or_percent(value: Any) -> bool:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value >= 0
+    return isinstance(value, str) and value.endswith("%") and value[:-1].isdigit()
+
+
+def validate_status(kind: str, group: str, obj: Obj) -> None:
+    """A status written through a status subresource must keep the shape controllers read."""
+    causes: Causes = []
+    status = _as_map(obj.get("status"), "status", causes)
+    conditions = status.get("conditions")
+    if conditions is not None and not (
+        isinstance(conditions, list)
+        and all(
+            isinstance(c, dict) and isinstance(c.get("type"), str) and isinstance(c.get("status"), str)
+            for c in conditions
+        )
+    ):
+        causes.append(("status.conditions", "Invalid value: must be a list of {type, status, ...}"))
+    for key in ("phase", "reason", "message"):
+        if key in status and not isinstance(status[key], str | type(None)):
+            causes.append((f"status.{key}", "Invalid value: must be a string"))
+    for key, value in status.items():
+        if key.endswith(("Replicas", "replicas")) and not (isinstance(value, int) and not isinstance(value, bool)):
+            causes.append((f"status.{key}", "Invalid value: must be an integer"))
+    if causes:
+        raise invalid(kind, group, _name(obj), causes)
+
+
 def validate_deployment(dep: Obj, old: Obj | None) -> None:
     causes: Causes = []
     check_metadata(dep.get("metadata"), causes)
     spec = dep.get("spec")
     if not isinstance(spec, dict):
-        raise invalid("Deployment", "apps", str(dep.get("metadata", {}).get("name")), [("spec", "Required value")])
+        raise invalid("Deployment", "apps", _name(dep), [("spec", "Required value")])
     _non_negative_int(spec.get("replicas"), "spec.replicas", causes)
     for key in ("revisionHistoryLimit", "progressDeadlineSeconds", "minReadySeconds"):
         if key in spec and spec[key] is not None:
             _non_negative_int(spec[key], f"spec.{key}", causes)
     if "paused" in spec and not isinstance(spec["paused"], bool):
         causes.append(("spec.paused", "Invalid value: must be a boolean"))
-    strategy = spec.get("strategy") or {}
+    strategy = _as_map(spec.get("strategy"), "spec.strategy", causes)
     if strategy.get("type") not in ("RollingUpdate", "Recreate"):
         causes.append(("spec.strategy.type", f'Unsupported value: "{strategy.get("type")}"'))
+    rolling = _as_map(strategy.get("rollingUpdate"), "spec.strategy.rollingUpdate", causes)
+    for key in ("maxSurge", "maxUnavailable"):
+        value = rolling.get(key)
+        if value is not None and not _int_or_percent(value):
+            causes.append(
+                (f"spec.strategy.rollingUpdate.{key}", f"Invalid value: {value!r}: must be an int or a percentage")
+            )
     selector = spec.get("selector")
     template = spec.get("template")
+    template_meta = (
+        _as_map(template.get("metadata"), "spec.template.metadata", causes) if isinstance(template, dict) else {}
+    )
     if not isinstance(selector, dict) or not (selector.get("matchLabels") or selector.get("matchExpressions")):
         causes.append(("spec.selector", "Required value"))
-    elif isinstance(template, dict):
-        labels = (template.get("metadata") or {}).get("labels") or {}
+    elif _check_selector(selector, causes) and isinstance(template, dict):
+        labels = template_meta.get("labels")
+        labels = labels if isinstance(labels, dict) else {}
         try:
             matches = labels_match(selector_from_spec(selector), labels)
         except ApiError as exc:
@@ -146,35 +219,43 @@ def validate_deployment(dep: Obj, old: Obj | None) -> None:
                     "Invalid value: `selector` does not match template `labels`",
                 )
             )
-    if old is not None and selector != old.get("spec", {}).get("selector"):
+    if old is not None and selector != (old.get("spec") or {}).get("selector"):
         causes.append(("spec.selector", "Invalid value: field is immutable"))
     if not isinstance(template, dict):
         causes.append(("spec.template", "Required value"))
     else:
-        _check_string_map((template.get("metadata") or {}).get("labels"), "spec.template.metadata.labels", causes)
-        _check_string_map(
-            (template.get("metadata") or {}).get("annotations"), "spec.template.metadata.annotations", causes
-        )
+        _check_string_map(template_meta.get("labels"), "spec.template.metadata.labels", causes)
+        _check_string_map(template_meta.get("annotations"), "spec.template.metadata.annotations", causes)
         check_pod_spec(template.get("spec"), "spec.template.spec", causes)
     if causes:
-        raise invalid("Deployment", "apps", str(dep.get("metadata", {}).get("name")), causes)
+        raise invalid("Deployment", "apps", _name(dep), causes)
 
 
 def validate_scale(scale: Obj, name: str) -> None:
     causes: Causes = []
-    _non_negative_int((scale.get("spec") or {}).get("replicas"), "spec.replicas", causes)
+    spec = scale.get("spec")
+    _non_negative_int(spec.get("replicas") if isinstance(spec, dict) else None, "spec.replicas", causes)
     if causes:
         raise invalid("Scale", "autoscaling", name, causes)
 
 
 def validate_node(node: Obj) -> None:
     causes: Causes = []
-    unschedulable = node.get("spec", {}).get("unschedulable")
+    check_metadata(node.get("metadata"), causes)
+    spec = _as_map(node.get("spec"), "spec", causes)
+    unschedulable = spec.get("unschedulable")
     if unschedulable is not None and not isinstance(unschedulable, bool):
         causes.append(("spec.unschedulable", "Invalid value: must be a boolean"))
-    _check_string_map(node.get("metadata", {}).get("labels"), "metadata.labels", causes)
+    taints = spec.get("taints")
+    if taints is not None and not (
+        isinstance(taints, list)
+        and all(
+            isinstance(t, dict) and isinstance(t.get("key"), str) and isinstance(t.get("effect"), str) for t in taints
+        )
+    ):
+        causes.append(("spec.taints", "Invalid value: must be a list of {key, value, effect}"))
     if causes:
-        raise invalid("Node", "", str(node.get("metadata", {}).get("name")), causes)
+        raise invalid("Node", "", _name(node), causes)
 
 
 POD_UPDATE_FORBIDDEN = (
@@ -187,15 +268,22 @@ POD_UPDATE_FORBIDDEN = (
 
 def validate_pod_update(new: Obj, old: Obj) -> None:
     """Pod specs are immutable apart from container images (and a few fields not modelled here)."""
-    new_spec, old_spec = dict(new.get("spec") or {}), dict(old.get("spec") or {})
-    new_containers = [{k: v for k, v in c.items() if k != "image"} for c in new_spec.pop("containers", [])]
-    old_containers = [{k: v for k, v in c.items() if k != "image"} for c in old_spec.pop("containers", [])]
     causes: Causes = []
     check_metadata(new.get("metadata"), causes)
-    if new_spec != old_spec or new_containers != old_containers:
+    new_spec, old_spec = dict(_as_map(new.get("spec"), "spec", causes)), dict(old.get("spec") or {})
+    new_containers, old_containers = new_spec.pop("containers", None), old_spec.pop("containers", [])
+    if not (
+        isinstance(new_containers, list)
+        and len(new_containers) == len(old_containers)
+        and all(isinstance(c, dict) and isinstance(c.get("image"), str) and c["image"] for c in new_containers)
+    ):
+        causes.append(("spec.containers", POD_UPDATE_FORBIDDEN))
+    elif new_spec != old_spec or [{**c, "image": ""} for c in new_containers] != [
+        {**c, "image": ""} for c in old_containers
+    ]:
         causes.append(("spec", POD_UPDATE_FORBIDDEN))
     if causes:
-        raise invalid("Pod", "", str(new.get("metadata", {}).get("name")), causes)
+        raise invalid("Pod", "", _name(new), causes)
 
 
 def validate_generic(kind: str, group: str, obj: Obj) -> None:
@@ -204,13 +292,18 @@ def validate_generic(kind: str, group: str, obj: Obj) -> None:
     if kind == "Pod":
         check_pod_spec(obj.get("spec"), "spec", causes)
     if kind == "Job":
-        template = (obj.get("spec") or {}).get("template")
-        check_pod_spec((template or {}).get("spec"), "spec.template.spec", causes)
+        template = _as_map(_as_map(obj.get("spec"), "spec", causes).get("template"), "spec.template", causes)
+        check_pod_spec(template.get("spec"), "spec.template.spec", causes)
     if kind == "Event" and not isinstance(obj.get("involvedObject"), dict):
         causes.append(("involvedObject", "Required value"))
     if kind == "PodDisruptionBudget":
-        spec = obj.get("spec") or {}
+        spec = _as_map(obj.get("spec"), "spec", causes)
         if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
             causes.append(("spec", "Invalid value: minAvailable and maxUnavailable cannot be both set"))
+        for key in ("minAvailable", "maxUnavailable"):
+            value = spec.get(key)
+            if value is not None and not _int_or_percent(value):
+                causes.append((f"spec.{key}", f"Invalid value: {value!r}: must be an int or a percentage"))
+        _check_selector(_as_map(spec.get("selector"), "spec.selector", causes), causes)
     if causes:
-        raise invalid(kind, group, str((obj.get("metadata") or {}).get("name")), causes)
+        raise invalid(kind, group, _name(obj), causes)
