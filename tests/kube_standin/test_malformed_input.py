@@ -54,6 +54,16 @@ ENDPOINTS = [
     ("POST", "/apis/apps/v1/namespaces/shop/deployments", "application/json"),
     ("POST", "/api/v1/namespaces/shop/pods/legacy-cron-5k2x9/eviction", "application/json"),
     ("PATCH", "/api/v1/nodes/gke-shop-batch-pool-3c4d-y1", "application/strategic-merge-patch+json"),
+    ("PATCH", "/apis/apps/v1/namespaces/shop/deployments/web/status", "application/merge-patch+json"),
+    ("PATCH", "/api/v1/namespaces/shop/pods/legacy-cron-5k2x9/status", "application/merge-patch+json"),
+    ("PATCH", "/api/v1/namespaces/shop/pods/legacy-cron-5k2x9", "application/strategic-merge-patch+json"),
+    ("PUT", "/api/v1/nodes/gke-shop-default-pool-1a2b-x1", "application/json"),
+    ("POST", "/api/v1/namespaces/shop/pods", "application/json"),
+    ("POST", "/api/v1/namespaces/shop/events", "application/json"),
+    ("POST", "/apis/batch/v1/namespaces/shop/jobs", "application/json"),
+    ("POST", "/apis/policy/v1/namespaces/shop/poddisruptionbudgets", "application/json"),
+    ("POST", "/api/v1/namespaces", "application/json"),
+    ("DELETE", "/apis/batch/v1/namespaces/shop/jobs/nightly-export", "application/json"),
     ("POST", "/standin/v1/faults/oom", "application/json"),
     ("POST", "/standin/v1/faults/bad-rollout", "application/json"),
 ]
@@ -80,6 +90,8 @@ def test_random_bodies_get_a_clear_answer(cluster: StandinCluster, endpoint: tup
         assert answer["error"]
     elif status >= 400:
         assert answer["kind"] == "Status" and answer["code"] == status and answer["message"]
+    cluster.sync()  # whatever was accepted, the controllers can still reconcile it
+    assert cluster.usage()["pods"]
 
 
 @settings(max_examples=200, deadline=None)
