@@ -55,7 +55,33 @@ def body(incident: int) -> bytes:
     return json.dumps({"message": {"data": data, "messageId": str(incident)}, "subscription": "s"}).encode()
 
 
+WIDE_BUDGETS = """\
+version: 1
+defaults:
+  cooldown: 10m
+  budgets:
+    per_target: {limit: 3, window: 1h}
+    per_namespace: {limit: 100, window: 1h}
+    per_cluster: {limit: 100, window: 1h}
+  circuit_breaker: {limit: 100, window: 10m}
+rules:
+  - name: cpu
+    match: {kinds: [high_cpu]}
+    ladder: [{action: restart}]
+"""
+
+
 def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        policy = Path(tmp) / "policy.yaml"
+        policy.write_text(WIDE_BUDGETS)
+        print("== namespace/cluster budgets raised to 100 (measures de-duplication and the per-target cooldown)")
+        storm({"HEALER_POLICY_FILE": str(policy)})
+    print("== default policy (10 actions per namespace per hour: the budget stops the storm, and says why)")
+    storm({})
+
+
+def storm(extra_env: dict[str, str]) -> None:
     deliveries = [n for n in range(TARGETS * PER_TARGET) for _ in range(COPIES)]
     random.Random(7).shuffle(deliveries)
     bodies = {n: body(n) for n in set(deliveries)}
@@ -71,6 +97,7 @@ def main() -> None:
             "HEALER_LOG_LEVEL": "WARNING",
             "HEALER_VERIFY_TIMEOUT_SECONDS": "5",
             "HEALER_VERIFY_POLL_SECONDS": "0.05",
+            **extra_env,
         }
         healer, url, _ = start_gunicorn("self_healing_service.main:app", env, workers=1, threads=32)
         statuses: Counter[int] = Counter()
@@ -110,6 +137,7 @@ def main() -> None:
                 thread.join()
             elapsed = time.perf_counter() - started
             status_json = requests.get(url + "/control/v1/status", timeout=10).json()
+            metrics_text = requests.get(url + "/metrics", timeout=10).text
         finally:
             stop(healer)
         restarts = [r for r in cluster.mutating_requests() if r.verb == "patch" and "/deployments/" in r.path]
@@ -122,7 +150,14 @@ def main() -> None:
         f"  restarts taken      : {len(restarts)} (targets restarted: {len(per_target)}, "
         f"max per target: {max(per_target.values()) if per_target else 0}; target: exactly 1 per target)"
     )
-    print(f"  incidents refused   : {len(bodies) - len(restarts)} (cooldown/budget; each recorded with its reason)")
+    reasons = Counter()
+    for line in metrics_text.splitlines():
+        if line.startswith("healer_decisions_total{"):
+            labels = dict(part.split("=", 1) for part in line[line.index("{") + 1 : line.index("}")].split(","))
+            reasons[f"{labels['outcome'].strip(chr(34))}/{labels['reason'].strip(chr(34))}"] += int(
+                float(line.split()[-1])
+            )
+    print(f"  incidents refused   : {len(bodies) - len(restarts)}; decisions by outcome/reason: {dict(reasons)}")
     print(f"  HTTP answers        : {dict(statuses)}")
     print(f"  deliveries lost     : {len(lost)} (never acknowledged after {MAX_REDELIVERIES} redeliveries; target 0)")
     print(
