@@ -178,6 +178,30 @@ def run_local(parameters: dict[str, Any], pipeline_root: Path) -> Any:
     return make_pipeline()(**parameters)
 
 
+def pipeline_job(
+    template_path: str,
+    project: str,
+    location: str,
+    pipeline_root: str,
+    parameters: dict[str, Any],
+    init_options: dict[str, Any] | None = None,
+) -> Any:
+    """An ``aiplatform.PipelineJob`` for the compiled pipeline (validates the parameters against it).
+
+    ``init_options``: extra ``aiplatform.init()`` arguments (API endpoint, transport, credentials).
+    """
+    from google.cloud import aiplatform  # lazy: about 5 s to import
+
+    aiplatform.init(project=project, location=location, **(init_options or {}))
+    return aiplatform.PipelineJob(
+        display_name=PIPELINE_NAME,
+        template_path=template_path,
+        pipeline_root=pipeline_root,
+        parameter_values=parameters,
+        enable_caching=False,
+    )
+
+
 def submit(
     template_path: str,
     project: str,
@@ -186,17 +210,12 @@ def submit(
     parameters: dict[str, Any],
     service_account: str = "",
 ) -> str:
-    """Submit a compiled pipeline to Vertex AI Pipelines; returns the job's resource name."""
-    from google.cloud import aiplatform  # lazy: about 5 s to import
+    """Submit the compiled pipeline to Vertex AI Pipelines; returns the job's resource name.
 
-    aiplatform.init(project=project, location=location)
-    job = aiplatform.PipelineJob(
-        display_name=PIPELINE_NAME,
-        template_path=template_path,
-        pipeline_root=pipeline_root,
-        parameter_values=parameters,
-        enable_caching=False,
-    )
+    ``submit`` also checks (or creates) the ``pipeline_root`` bucket, so the submitter needs
+    storage access to it.
+    """
+    job = pipeline_job(template_path, project, location, pipeline_root, parameters)
     job.submit(service_account=service_account or None)
     return str(job.resource_name)
 

@@ -1,5 +1,5 @@
 """VertexRegistry with the real google-cloud-aiplatform client (REST transport) against a loopback
-stand-in of the Vertex AI v1 Model Registry API (models.list, models.upload, models.get)."""
+stand-in of the Vertex AI v1 API (models.list, models.upload, models.get); and the PipelineJob built for submission."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def _handler(state: FakeVertex) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))) or b"{}")
             if urlparse(self.path).path == f"/v1/{PARENT}/models:upload":
                 self._reply(state.upload(body))
+
             else:
                 self._reply({"error": {"code": 404, "message": self.path, "status": "NOT_FOUND"}}, 404)
 
@@ -137,3 +138,29 @@ def test_vertex_needs_a_gs_artifact(vertex) -> None:
     registry = VertexRegistry("acme-prod", "europe-west1", "workload-anomaly", init_options=options)
     with pytest.raises(RegistryError, match="gs://"):
         registry.register("v1", "/local/models/v1", {})
+
+
+def test_pipeline_job_carries_the_compiled_pipeline_and_its_parameters(tmp_path) -> None:
+    from anomaly_detection_model.training_pipeline import compile_pipeline, pipeline_job
+
+    template = compile_pipeline(tmp_path / "training_pipeline.yaml", image="europe-docker.pkg.dev/acme/healer/train:1")
+    parameters = {
+        "store_uri": "bq://acme-prod.healer.features",
+        "train_start": "2026-03-01T00:00:00Z",
+        "train_end": "2026-03-08T00:00:00Z",
+        "holdout_end": "2026-03-09T00:00:00Z",
+        "model_root": "gs://acme-models/anomaly",
+        "registry_uri": "vertex://acme-prod/europe-west1/workload-anomaly",
+        "n_estimators": 200,
+        "threshold_quantile": 0.995,
+    }
+    options = {"credentials": AnonymousCredentials()}
+    job = pipeline_job(str(template), "acme-prod", "europe-west1", "gs://acme-staging/root", parameters, options)
+    resource = job.to_dict()
+    assert resource["runtimeConfig"]["gcsOutputDirectory"] == "gs://acme-staging/root"
+    values = resource["runtimeConfig"]["parameterValues"]
+    assert values["store_uri"] == "bq://acme-prod.healer.features"
+    assert values["n_estimators"] == 200
+    assert resource["pipelineSpec"]["pipelineInfo"]["name"] == "workload-anomaly-training"
+    with pytest.raises(ValueError, match="colour"):  # parameters the pipeline does not declare
+        pipeline_job(str(template), "acme-prod", "europe-west1", "gs://b/r", {**parameters, "colour": "red"}, options)
