@@ -402,7 +402,7 @@ class KubeApi:
                 preview["metadata"].update(uid=self.store.new_uid(), creationTimestamp=rfc3339(self.store.clock.now()))
                 return Response.json(201, _wire(rt, preview))
             created = self.store.create(rt.plural, obj)
-            self.controller.sync(force=True)
+            self.controller.sync()
             return Response.json(201, _wire(rt, self.store.get(rt.plural, meta.get("namespace", ""), name) or created))
 
     # ------------------------------------------------------------------ update paths
@@ -445,7 +445,7 @@ class KubeApi:
         if self._dry_run(request):
             return updated
         self.store.put(rt.plural, updated)
-        self.controller.sync(force=True)
+        self.controller.sync()
         return self.store.get(rt.plural, old_meta.get("namespace", ""), old_meta["name"]) or updated
 
     def _patch(self, request: Request, parsed: ResourcePath) -> Response:
@@ -557,7 +557,7 @@ class KubeApi:
                 answer = _wire(rt, self.controller.terminate_pod(obj, self._grace_seconds(request, options)))
             else:
                 delete_with_policy(self.store, rt.plural, obj, policy or default_propagation(rt.plural))
-            self.controller.sync(force=True)
+            self.controller.sync()
             return Response.json(200, answer)
 
     @staticmethod
@@ -581,7 +581,7 @@ class KubeApi:
             if not self._dry_run(request):
                 for obj in doomed:
                     delete_with_policy(self.store, rt.plural, obj, policy or default_propagation(rt.plural))
-                self.controller.sync(force=True)
+                self.controller.sync()
             items = [_wire(rt, obj) for obj in doomed]
             return Response.json(
                 200,
@@ -613,7 +613,7 @@ class KubeApi:
                 self.controller.terminate_pod(
                     pod, self._grace_seconds(request, options if isinstance(options, dict) else {})
                 )
-                self.controller.sync(force=True)
+                self.controller.sync()
         return Response.json(
             201, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}
         )
