@@ -327,6 +327,9 @@ def _run(options: ScenarioOptions, emulators: tuple[Emulator, Emulator] | None) 
             dry_run=options.dry_run,
             events=timeline.events,
         )
+        fleet_path = _fleet_report(out, audit_path, timeline)
+        if fleet_path is not None:
+            _link_fleet_report(report_path, fleet_path)
         result = ScenarioResult(
             verdict=verdict,
             records=records,
@@ -483,3 +486,34 @@ def _spawn_healer(
         "PYTHONUNBUFFERED": "1",
     }
     return spawn_gunicorn("healer", "self_healing_service.main:app", env, workdir)
+
+
+def _fleet_report(out: Path, audit_path: Path, timeline: Timeline) -> Path | None:
+    """The fleet health report over this run: the healer's audit rows plus the model's feature history."""
+    from datetime import UTC, timedelta
+
+    from fleet_insight.report import write_report as write_fleet_report
+
+    features = out / "model" / "features.duckdb"
+    end = datetime.now(UTC) + timedelta(minutes=1)
+    path = out / "fleet-report.html"
+    try:
+        write_fleet_report(
+            path,
+            end - timedelta(hours=13),
+            end,
+            duckdb_files=[features] if features.exists() else [],
+            healing_actions_jsonl=audit_path if audit_path.exists() else None,
+            allow_missing=["features", "anomaly_scores"] if not features.exists() else ["anomaly_scores"],
+        )
+    except Exception as exc:  # the demo's verdict does not depend on the fleet report
+        timeline.note(f"fleet health report not written: {exc}")
+        return None
+    timeline.note(f"fleet health report: {path}")
+    return path
+
+
+def _link_fleet_report(report_path: Path, fleet_path: Path) -> None:
+    text = report_path.read_text(encoding="utf-8")
+    link = f'<p><a href="{fleet_path.name}">Fleet health report for this run</a> (health scores, what was healed and how fast, resource advice)</p>'
+    report_path.write_text(text.replace("</h1>", "</h1>\n" + link, 1), encoding="utf-8")

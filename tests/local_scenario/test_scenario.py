@@ -53,6 +53,9 @@ def test_faults_are_healed_and_notified_and_protected_namespace_untouched(
     assert result.mutating_calls > 0  # the healer really changed the shop workloads
     assert result.dead_letters == 0
     assert result.report_path is not None and result.report_path.is_file()
+    fleet = result.report_path.parent / "fleet-report.html"
+    assert fleet.is_file() and 'href="fleet-report.html"' in result.report_path.read_text()
+    assert "checkout" in fleet.read_text()  # the healer's audit rows reached the fleet report
 
 
 def test_dry_run_decides_and_notifies_with_zero_mutating_calls(
