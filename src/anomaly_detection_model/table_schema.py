@@ -41,8 +41,11 @@ class Column:
 
 
 def default_schema_dir() -> Path:
-    """``config/bigquery`` of the source checkout this package belongs to."""
-    return Path(__file__).resolve().parents[2] / "config" / "bigquery"
+    """``config/bigquery`` of the source checkout this package belongs to, else of the working
+    directory (an installed package, e.g. in an image that copies ``config/`` next to the app)."""
+    checkout = Path(__file__).resolve().parents[2] / "config" / "bigquery"
+    working = Path.cwd() / "config" / "bigquery"
+    return checkout if checkout.is_dir() or not working.is_dir() else working
 
 
 def load_columns(table: str, schema_dir: Path | None = None) -> tuple[Column, ...]:
