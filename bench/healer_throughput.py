@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -92,6 +93,25 @@ def report(name: str, rate: float, latencies: list[float], statuses: dict[int, i
     print(f"  {name:<22} {rate:8.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   statuses {statuses}")
 
 
+def wrk(url: str, seconds: int = 10) -> tuple[float, str]:
+    """The same comparison with wrk (a C load generator in its own process), when it is installed."""
+    script = ROOT / "bench" / "incident_requests.lua"
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{CONCURRENCY}", f"-d{seconds}s", "--latency", "-s", str(script), url + "/"],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 30,
+        check=False,
+    )
+    lines = result.stdout.splitlines()
+    rate = next((line.split()[1] for line in lines if line.startswith("Requests/sec")), "?")
+    p50 = next((line.split()[1] for line in lines if line.strip().startswith("50%")), "?")
+    p99 = next((line.split()[1] for line in lines if line.strip().startswith("99%")), "?")
+    errors = next((line.strip() for line in lines if "Non-2xx" in line or "Socket errors" in line), "no errors")
+    value = float(rate) if rate != "?" else 0.0
+    return value, f"{value:8.0f} req/s   p50 {p50:>8}   p99 {p99:>8}   {errors}"
+
+
 def main() -> None:
     bodies = [body(n) for n in range(REQUESTS)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,6 +142,12 @@ def main() -> None:
             drive(healer_url, [body(REQUESTS + n) for n in range(200)])  # warm-up (lazy imports, connections)
             bare_rate, bare_lat, bare_status = drive(bare_url, bodies)
             rate, lat, status = drive(healer_url, bodies)
+            wrk_lines = []
+            if shutil.which("wrk"):
+                wrk_lines = [
+                    f"  {'bare Flask 204 route':<22} {wrk(bare_url)}",
+                    f"  {'healer (dry-run)':<22} {wrk(healer_url)}",
+                ]
         finally:
             stop(bare)
             stop(healer)
@@ -137,6 +163,13 @@ def main() -> None:
         f"healer p99 {p99:.1f} ms (target <= 20 ms: {'met' if p99 <= 20 else 'NOT met'})"
     )
     print("  note: clients, both servers and the stand-in cluster share this machine's cores")
+    if wrk_lines:
+        print(
+            f"same servers driven by wrk (C, own process, 2 threads, {CONCURRENCY} connections, 10 s, every request a new incident):"
+        )
+        print("\n".join(wrk_lines))
+    else:
+        print("(install wrk to also measure with a C load generator in its own process)")
 
 
 if __name__ == "__main__":
