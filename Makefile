@@ -57,6 +57,9 @@ test: setup system-deps checkov-env lint typecheck
 	$(BIN)/pytest
 
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1 && \
+		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)); } || \
+		echo "note: wrk not installed; the throughput bench uses its Python clients only"
 	$(BIN)/python bench/healer_cold_start.py
 	$(BIN)/python bench/healer_throughput.py
 	$(BIN)/python bench/healer_storm.py
