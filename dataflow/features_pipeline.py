@@ -479,9 +479,21 @@ def run(argv: Sequence[str] | None = None) -> Any:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = list(argv) if argv is not None else sys.argv[1:]
+    if "--help" in args or "-h" in args:
+        import argparse
+
+        parser = argparse.ArgumentParser(
+            prog="python -m dataflow.features_pipeline",
+            description="Per-workload 1-minute features and anomaly scores from GKE logs and metrics. "
+            "Beam's own options (--runner, --project, --region, --temp_location, ...) apply too.",
+        )
+        FeaturesPipelineOptions._add_argparse_args(parser)
+        parser.print_help()
+        return 0
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     try:
-        run(argv)
+        run(args)
     except ConfigError as exc:
         print(f"features_pipeline: {exc}", file=sys.stderr)
         return 2

@@ -221,6 +221,14 @@ def submit(
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, Any]:
+    from anomaly_detection_model.score_metric import MetricFormatError, parse_rfc3339
+
+    try:
+        start, split, end = (parse_rfc3339(t) for t in (args.train_start, args.train_end, args.holdout_end))
+    except MetricFormatError as exc:
+        raise ValueError(f"--train-start/--train-end/--holdout-end: {exc}") from exc
+    if not start < split < end:
+        raise ValueError("need --train-start < --train-end < --holdout-end")
     return {
         "store_uri": args.store_uri,
         "train_start": args.train_start,
@@ -258,17 +266,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             cmd.add_argument("--pipeline-root", required=True, help="gs://bucket/prefix")
             cmd.add_argument("--service-account", default="")
     args = parser.parse_args(argv)
+    if args.command != "compile":
+        try:
+            parameters = _parameters(args)
+        except ValueError as exc:
+            parser.error(str(exc))
     if args.command == "compile":
         print(compile_pipeline(args.out, args.image))
     elif args.command == "run-local":
-        run_local(_parameters(args), args.pipeline_root)
+        run_local(parameters, args.pipeline_root)
         print(json.dumps({"registry": args.registry_uri}))
     else:
-        print(
-            submit(
-                args.template, args.project, args.location, args.pipeline_root, _parameters(args), args.service_account
-            )
-        )
+        print(submit(args.template, args.project, args.location, args.pipeline_root, parameters, args.service_account))
     return 0
 
 

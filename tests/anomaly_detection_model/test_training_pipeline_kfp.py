@@ -66,3 +66,18 @@ def test_local_kfp_run_trains_evaluates_gates_and_registers(tmp_path: Path) -> N
     assert artifact.metadata.evaluation["holdout_rows"] == 2 * 120
     assert artifact.metadata.training_window["start"].startswith("2026-01-01T00:00:00")
     assert artifact.metadata.rows == 2 * 1440
+
+
+def test_cli_rejects_bad_windows_before_running(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    from anomaly_detection_model.training_pipeline import main
+
+    common = ["--store-uri", "duckdb://x.duckdb", "--model-root", "m", "--registry-uri", "local:r.json"]
+    times = ["--train-start", "2026-01-02T00:00:00Z", "--train-end", "2026-01-01T00:00:00Z"]
+    with pytest.raises(SystemExit):
+        main(["run-local", *common, *times, "--holdout-end", "2026-01-03T00:00:00Z"])
+    assert "--train-start < --train-end < --holdout-end" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["run-local", *common, "--train-start", "yesterday", "--train-end", "x", "--holdout-end", "y"])
+    assert "invalid RFC 3339 timestamp 'yesterday'" in capsys.readouterr().err
+    assert main(["compile", "--out", str(tmp_path / "p.yaml")]) == 0
+    assert (tmp_path / "p.yaml").is_file()

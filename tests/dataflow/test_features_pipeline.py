@@ -368,3 +368,12 @@ def test_late_records_re_emit_their_window_with_everything_seen_so_far() -> None
             | beam.Map(lambda r: (r["window_start"], r["error_log_count"]))
         )
         assert_that(rows, equal_to([("1970-01-01T00:00:00Z", 2), ("1970-01-01T00:00:00Z", 3)]))
+
+
+def test_cli_help_and_input_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    from dataflow.features_pipeline import main
+
+    assert main(["--help"]) == 0
+    assert "--metric_store_path" in capsys.readouterr().out
+    assert main(["--log_input=a.jsonl", "--window_seconds=0"]) == 2
+    assert "--window_seconds must be positive" in capsys.readouterr().err
