@@ -238,6 +238,8 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
         "registry_uri": args.registry_uri,
         "n_estimators": args.n_estimators,
         "threshold_quantile": args.threshold_quantile,
+        "min_gain": args.min_gain,
+        "max_false_positive_rate": args.max_false_positive_rate,
     }
 
 
@@ -257,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         cmd.add_argument("--registry-uri", required=True, help="local:PATH.json or vertex://PROJECT/LOCATION/NAME")
         cmd.add_argument("--n-estimators", type=int, default=200)
         cmd.add_argument("--threshold-quantile", type=float, default=0.995)
+        cmd.add_argument("--min-gain", type=float, default=0.0, help="average precision the candidate must gain")
+        cmd.add_argument("--max-false-positive-rate", type=float, default=0.02, help="gate ceiling")
         if name == "run-local":
             cmd.add_argument("--pipeline-root", type=Path, default=Path("local_outputs"))
         else:
