@@ -142,7 +142,7 @@ class Store:
         version = int(obj["metadata"]["resourceVersion"])
         self._changes.append(Change(version, change_type, resource, clone(obj)))
         self._change_versions.append(version)
-        if len(self._changes) > 2 * self._change_log_size:
+        if len(self._changes) > self._change_log_size + max(1, self._change_log_size // 8):  # trim in batches
             del self._changes[: -self._change_log_size]
             del self._change_versions[: -self._change_log_size]
         self.changed.notify_all()
