@@ -25,7 +25,7 @@ from apache_beam.options.pipeline_options import PipelineOptions, StandardOption
 from apache_beam.transforms import trigger, window
 
 from anomaly_detection_model.artifact import ArtifactError, ArtifactMetadata
-from anomaly_detection_model.feature_store import DuckDBFeatureStore
+from anomaly_detection_model.feature_store import ROW_KEYS, DuckDBFeatureStore
 from anomaly_detection_model.score_metric import point_from_score
 from anomaly_detection_model.table_schema import FEATURES_TABLE, SCORES_TABLE
 from dataflow.log_parser import parse_log_line
@@ -297,14 +297,14 @@ class ScoreFeatures(beam.PTransform):
 
 
 class DuckDBTableWriter:
-    """Appends a batch of rows to one table of the local DuckDB store."""
+    """Writes a batch of rows to one table of the local DuckDB store (rows of the same windows are replaced)."""
 
     def __init__(self, path: str, table: str, schema_dir: str = "") -> None:
         self.path, self.table, self.schema_dir = path, table, schema_dir
 
     def __call__(self, rows: Sequence[dict[str, Any]]) -> int:
         store = DuckDBFeatureStore(Path(self.path), schema_dir=Path(self.schema_dir) if self.schema_dir else None)
-        return store.append(self.table, rows)
+        return store.append(self.table, rows, replace_on=ROW_KEYS[self.table])
 
 
 class LocalMetricStoreWriter:

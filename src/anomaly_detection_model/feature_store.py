@@ -15,14 +15,21 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from anomaly_detection_model.features import KEY_COLUMNS
 from anomaly_detection_model.table_schema import (
     FEATURES_TABLE,
+    SCORES_TABLE,
     column_names,
     duckdb_create_table_sql,
     load_columns,
 )
 
 READ_FEATURES_SQL = (Path(__file__).with_name("read_features.sql")).read_text(encoding="utf-8")
+# the columns that identify a row of each table (a workload's window; for scores, also the model)
+ROW_KEYS = {
+    FEATURES_TABLE: ("window_start", *KEY_COLUMNS),
+    SCORES_TABLE: ("window_end", *KEY_COLUMNS, "model_version"),
+}
 _DUCK_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _BQ_NAME = re.compile(r"^[A-Za-z0-9_.-]+\.[A-Za-z0-9_]+\.[A-Za-z0-9_]+$")
 
@@ -74,8 +81,12 @@ class DuckDBFeatureStore:
             for table in tables:
                 con.execute(duckdb_create_table_sql(table, self.schema_dir))
 
-    def append(self, table: str, rows: Iterable[Mapping[str, Any]]) -> int:
-        """Insert rows (dicts keyed by column name) into ``table``; unknown keys are an error."""
+    def append(self, table: str, rows: Iterable[Mapping[str, Any]], replace_on: Sequence[str] = ()) -> int:
+        """Insert rows (dicts keyed by column name) into ``table``; unknown keys are an error.
+
+        ``replace_on``: columns identifying a row; existing rows with the same values are
+        deleted first, so writing the same windows again replaces them instead of duplicating.
+        """
         names = column_names(table, self.schema_dir)
         records = list(rows)
         if not records:
@@ -93,6 +104,12 @@ class DuckDBFeatureStore:
         with self._connect() as con:
             con.register("incoming", frame)
             quoted = ", ".join(f'"{n}"' for n in names)
+            if replace_on:
+                unknown_keys = set(replace_on) - set(names)
+                if unknown_keys:
+                    raise ValueError(f"replace_on names unknown columns {sorted(unknown_keys)}")
+                same = " AND ".join(f'"{table}"."{k}" IS NOT DISTINCT FROM incoming."{k}"' for k in replace_on)
+                con.execute(f'DELETE FROM "{table}" WHERE EXISTS (SELECT 1 FROM incoming WHERE {same})')
             con.execute(f'INSERT INTO "{table}" ({quoted}) SELECT {quoted} FROM incoming')
             con.unregister("incoming")
         return len(records)

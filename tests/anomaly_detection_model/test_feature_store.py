@@ -93,3 +93,20 @@ def test_schema_files_load_and_bad_ones_are_explained(tmp_path: Path) -> None:
     (tmp_path / "features.json").write_text('[{"name": "x", "type": "GEOGRAPHY"}]')
     with pytest.raises(SchemaError, match="unsupported type"):
         load_columns("features", tmp_path)
+
+
+def test_writing_the_same_windows_again_replaces_them(tmp_path: Path) -> None:
+    from anomaly_detection_model.feature_store import ROW_KEYS
+
+    store = DuckDBFeatureStore(tmp_path / "f.duckdb")
+    rows = _rows(10)
+    store.append("features", rows, replace_on=ROW_KEYS["features"])
+    changed = [r | {"error_log_count": 99} for r in rows[:3]]
+    store.append("features", changed, replace_on=ROW_KEYS["features"])
+    frame = store.read_table("features")
+    assert len(frame) == 10
+    assert sorted(frame["error_log_count"])[-3:] == [99, 99, 99]
+    store.append("features", rows[:2])  # plain append keeps duplicates
+    assert len(store.read_table("features")) == 12
+    with pytest.raises(ValueError, match="unknown columns"):
+        store.append("features", rows[:1], replace_on=["colour"])

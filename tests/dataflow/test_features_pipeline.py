@@ -276,6 +276,13 @@ def test_run_inference_scores_windows_and_writes_every_output(
     assert (line["metricKind"], line["valueType"], line["resource"]["type"]) == ("GAUGE", "DOUBLE", "k8s_container")
     assert list(line["points"][0]) == ["interval", "value"]
 
+    # the same input again: the DuckDB rows of those windows are replaced, not duplicated
+    with TestPipeline(options=options) as p:
+        build_pipeline(p, options)
+    assert len(store.read_table("features")) == 2
+    assert len(store.read_table("anomaly_scores")) == 2
+    assert len(list(read_points(metric_path))) == 4  # the metric store is an append-only log
+
 
 @pytest.mark.parametrize(
     ("flags", "message"),
