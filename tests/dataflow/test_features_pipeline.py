@@ -10,7 +10,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
-from apache_beam.testing.test_pipeline import TestPipeline
+from apache_beam.testing.test_pipeline import TestPipeline as BeamTestPipeline  # not collected by pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from anomaly_detection_model.artifact import build_artifact, save_artifact
@@ -138,7 +138,7 @@ def test_windowing_and_aggregation_per_workload(tmp_path: Path, sample) -> None:
             "last_container_name": "cart",
         },
     ]
-    with TestPipeline(options=options) as p:
+    with BeamTestPipeline(options=options) as p:
         outputs = build_pipeline(p, options)
         assert outputs.scores is None
         assert_that(outputs.features, equal_to(expected), label="CheckFeatures")
@@ -157,7 +157,7 @@ def test_bad_records_are_counted_and_dead_lettered_without_stopping(tmp_path: Pa
         metric_input=_write_jsonl(tmp_path / "metrics.jsonl", metrics),
         dead_letter_path=str(tmp_path / "dead" / "letters"),
     )
-    p = TestPipeline(options=options)
+    p = BeamTestPipeline(options=options)
     outputs = build_pipeline(p, options)
     summary = outputs.dead_letters | beam.Map(lambda d: (d["source"], d["error"].split(":")[0], d["record"][:8]))
     assert_that(
@@ -231,7 +231,7 @@ def test_run_inference_scores_windows_and_writes_every_output(
         metric_project="acme-prod",
         monitoring_endpoint=fake_monitoring.endpoint,
     )
-    with TestPipeline(options=options) as p:
+    with BeamTestPipeline(options=options) as p:
         outputs = build_pipeline(p, options)
         verdicts = outputs.scores | beam.Map(lambda s: (s["controller_name"], s["is_anomaly"], s["pod_name"]))
         assert_that(verdicts, equal_to([("checkout", False, POD_A), ("cart", True, CART_POD)]))
@@ -277,7 +277,7 @@ def test_run_inference_scores_windows_and_writes_every_output(
     assert list(line["points"][0]) == ["interval", "value"]
 
     # the same input again: the DuckDB rows of those windows are replaced, not duplicated
-    with TestPipeline(options=options) as p:
+    with BeamTestPipeline(options=options) as p:
         build_pipeline(p, options)
     assert len(store.read_table("features")) == 2
     assert len(store.read_table("anomaly_scores")) == 2
@@ -367,7 +367,7 @@ def test_late_records_re_emit_their_window_with_everything_seen_so_far() -> None
     )
     options = PipelineOptions()
     options.view_as(StandardOptions).streaming = True
-    with TestPipeline(options=options) as p:
+    with BeamTestPipeline(options=options) as p:
         rows = (
             p
             | stream
