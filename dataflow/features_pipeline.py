@@ -375,6 +375,15 @@ def _read(p: Any, name: str, pattern: str, subscription: str, timestamp_attribut
     return p | f"Read{name}Files" >> beam.io.ReadFromText(pattern)
 
 
+def _matches_files(pattern: str) -> bool:
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        return any(result.metadata_list for result in FileSystems.match([pattern]))
+    except Exception:  # an unreachable file system: let the read report it
+        return True
+
+
 def _bigquery_sink(table: str, method: str) -> Any:
     kwargs: dict[str, Any] = {
         "create_disposition": beam.io.BigQueryDisposition.CREATE_NEVER,  # Terraform creates the tables
@@ -397,6 +406,10 @@ def build_pipeline(p: Any, options: PipelineOptions) -> PipelineOutputs:
             metadata = load_scoring_metadata(config.model_dir)
         except (ArtifactError, OSError, ValueError) as exc:
             raise ConfigError(f"--model_dir {config.model_dir!r}: {exc}") from exc
+
+    for flag, pattern in (("--log_input", config.log_input), ("--metric_input", config.metric_input)):
+        if pattern and not _matches_files(pattern):
+            raise ConfigError(f"{flag}: no files match {pattern!r}")
 
     sources = []
     dead = []

@@ -301,6 +301,12 @@ def test_options_are_validated_with_clear_messages(flags: dict[str, str], messag
         resolve_config(_options(**flags))
 
 
+def test_missing_input_files_are_reported(tmp_path: Path) -> None:
+    options = _options(log_input=str(tmp_path / "absent-*.jsonl"))
+    with pytest.raises(ConfigError, match="--log_input: no files match"):
+        build_pipeline(beam.Pipeline(), options)
+
+
 def test_missing_model_artifact_is_reported(tmp_path: Path) -> None:
     options = _options(log_input="logs.jsonl", model_dir=str(tmp_path / "nothing"))
     with pytest.raises(ConfigError, match=r"metadata\.json"):
