@@ -6,27 +6,15 @@ schema format) define the tables in BigQuery and in the local DuckDB file alike.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from healing_contract.table_schema import DUCKDB_TYPES, SchemaError, load_columns
+
+__all__ = ["DUCKDB_TYPES", "REQUIRED_COLUMNS", "SchemaError", "TableNames", "load_columns"]
+
 _TABLE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,1023}$")
-
-DUCKDB_TYPES = {
-    "STRING": "VARCHAR",
-    "FLOAT": "DOUBLE",
-    "FLOAT64": "DOUBLE",
-    "INTEGER": "BIGINT",
-    "INT64": "BIGINT",
-    "BOOLEAN": "BOOLEAN",
-    "BOOL": "BOOLEAN",
-    "TIMESTAMP": "TIMESTAMPTZ",
-}
-
-
-class SchemaError(ValueError):
-    """A schema file is missing or malformed; the message says which and why."""
 
 
 @dataclass(frozen=True)
@@ -84,40 +72,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
         "healed",
     ),
 }
-
-
-@dataclass(frozen=True)
-class Column:
-    name: str
-    type: str  # BigQuery type name
-    required: bool
-
-
-def default_schema_dir() -> Path:
-    """``config/bigquery`` of the source checkout this package belongs to."""
-    return Path(__file__).resolve().parents[2] / "config" / "bigquery"
-
-
-def load_columns(table: str, schema_dir: Path | None = None) -> tuple[Column, ...]:
-    """The columns of the logical table ``table`` from ``<schema_dir>/<table>.json``."""
-    path = (schema_dir or default_schema_dir()) / f"{table}.json"
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SchemaError(f"schema file for table {table!r} not found: {path.name}") from exc
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"schema file {path.name} is not valid JSON: {exc}") from exc
-    if not isinstance(raw, list) or not raw:
-        raise SchemaError(f"schema file {path.name} must be a non-empty JSON list of fields")
-    columns = []
-    for index, field in enumerate(raw):
-        if not isinstance(field, dict) or "name" not in field or "type" not in field:
-            raise SchemaError(f"schema file {path.name}: field #{index} needs 'name' and 'type'")
-        type_name = str(field["type"]).upper()
-        if type_name not in DUCKDB_TYPES:
-            raise SchemaError(f"schema file {path.name}: field {field['name']!r} has unsupported type {type_name}")
-        columns.append(Column(str(field["name"]), type_name, str(field.get("mode", "")).upper() == "REQUIRED"))
-    return tuple(columns)
 
 
 def duckdb_create_table_sql(logical: str, physical: str, schema_dir: Path | None = None) -> str:

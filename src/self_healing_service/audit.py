@@ -8,6 +8,7 @@ the ledger already holds the decision.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import threading
@@ -15,43 +16,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from healing_contract.table_schema import DUCKDB_TYPES, Column, load_columns
+
 log = logging.getLogger(__name__)
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "config" / "bigquery" / "healing_actions.json"
-COLUMNS = (
-    "decided_at",
-    "incident_id",
-    "incident_state",
-    "incident_kind",
-    "policy_name",
-    "project_id",
-    "location",
-    "cluster",
-    "namespace",
-    "target_kind",
-    "target_name",
-    "pod",
-    "action",
-    "outcome",
-    "reason",
-    "detail",
-    "dry_run",
-    "step",
-    "action_duration_ms",
-    "time_to_recover_s",
-    "healed",
-    "evidence_uri",
-    "actor",
-    "healer_instance",
-)
-_DUCK_TYPES = {
-    "decided_at": "TIMESTAMP",
-    "dry_run": "BOOLEAN",
-    "healed": "BOOLEAN",
-    "step": "INTEGER",
-    "action_duration_ms": "DOUBLE",
-    "time_to_recover_s": "DOUBLE",
-}
+TABLE = "healing_actions"  # config/bigquery/healing_actions.json is the one schema source
+
+
+@functools.cache
+def columns() -> tuple[Column, ...]:
+    return load_columns(TABLE)
 
 
 class AuditSink(Protocol):
@@ -59,7 +33,7 @@ class AuditSink(Protocol):
 
 
 def to_row(record: dict[str, Any]) -> dict[str, Any]:
-    row = {column: record.get(column) for column in COLUMNS}
+    row = {column.name: record.get(column.name) for column in columns()}
     decided = record.get("decided_at")
     if isinstance(decided, int | float):
         row["decided_at"] = datetime.fromtimestamp(decided, tz=UTC).isoformat()
@@ -89,9 +63,9 @@ class DuckDBAudit:
         self._path = path
         self._lock = threading.Lock()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        columns = ", ".join(f"{c} {_DUCK_TYPES.get(c, 'VARCHAR')}" for c in COLUMNS)
+        definition = ", ".join(f"{c.name} {DUCKDB_TYPES[c.type]}" for c in columns())
         with duckdb.connect(path) as con:
-            con.execute(f"CREATE TABLE IF NOT EXISTS healing_actions ({columns})")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} ({definition})")
 
     def write(self, row: dict[str, Any]) -> None:
         import duckdb
@@ -99,8 +73,8 @@ class DuckDBAudit:
         values = to_row(row)
         with self._lock, duckdb.connect(self._path) as con:
             con.execute(
-                f"INSERT INTO healing_actions ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})",
-                [values[c] for c in COLUMNS],
+                f"INSERT INTO {TABLE} ({', '.join(values)}) VALUES ({', '.join('?' for _ in values)})",
+                list(values.values()),
             )
 
 
