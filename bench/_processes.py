@@ -12,6 +12,8 @@ from pathlib import Path
 
 import requests
 
+from local_scenario.process_group import stop_process_group
+
 ROOT = Path(__file__).resolve().parents[1]
 
 # A benchmark stopped with SIGTERM (e.g. by `timeout`) still runs its `finally` blocks and stops its servers.
@@ -63,8 +65,4 @@ def start_gunicorn(
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        os.killpg(process.pid, signal.SIGKILL)
+    stop_process_group(process)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import time
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from local_scenario.process_group import stop_process_group
 
 INSTALL_HINT = (
     "the Google Cloud CLI with its emulators is needed: install it "
@@ -49,16 +50,7 @@ class Emulator:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        stop_process_group(self.process)
 
 
 def start_emulator(kind: str, workdir: Path, *, timeout: float = 60.0) -> Emulator:

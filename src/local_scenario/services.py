@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +12,7 @@ from pathlib import Path
 import requests
 
 from local_scenario.emulators import free_port
+from local_scenario.process_group import stop_process_group
 
 
 class ServiceFailed(RuntimeError):
@@ -35,16 +33,7 @@ class Service:
             return ""
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
+        stop_process_group(self.process)
 
 
 def spawn_gunicorn(name: str, app: str, env: Mapping[str, str], workdir: Path, *, port: int = 0) -> Service:
