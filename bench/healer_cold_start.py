@@ -12,8 +12,9 @@ import sys
 from _processes import start_gunicorn, stop
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
-HEALER_ENV = {
-    "HEALER_AUTH_DISABLED": "true",
+HEALER_ENV = {  # production-like: push authentication on, Firestore ledger, GKE connection mode
+    "HEALER_PUSH_AUDIENCE": "https://healer.example.run.app",
+    "HEALER_PUSH_SERVICE_ACCOUNTS": "pubsub-push@bench.iam.gserviceaccount.com",
     "HEALER_LEDGER": "firestore",
     "GOOGLE_CLOUD_PROJECT": "bench",
     "HEALER_KUBE_MODE": "gke",

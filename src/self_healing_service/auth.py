@@ -13,10 +13,6 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-import requests
-from google.auth import exceptions as gauth_exceptions
-from google.auth import jwt
-
 ISSUERS = ("https://accounts.google.com", "accounts.google.com")
 
 
@@ -36,12 +32,16 @@ class TokenVerifier:
         self._cache_seconds = cache_seconds
         self._certs: tuple[dict[str, str], float] | None = None
         self._lock = threading.Lock()
-        self._session = requests.Session()
+        self._session: Any = None  # requests.Session, created on first use (keeps cold start small)
 
     def _fetch_certs(self, force: bool = False) -> dict[str, str]:
         with self._lock:
             if not force and self._certs is not None and self._certs[1] > time.monotonic():
                 return self._certs[0]
+            import requests
+
+            if self._session is None:
+                self._session = requests.Session()
             try:
                 response = self._session.get(self._certs_url, timeout=5)
                 response.raise_for_status()
@@ -70,6 +70,9 @@ class TokenVerifier:
         return claims
 
     def _decode(self, token: str) -> dict[str, Any]:
+        from google.auth import exceptions as gauth_exceptions
+        from google.auth import jwt
+
         for attempt in (0, 1):
             try:
                 return dict(
