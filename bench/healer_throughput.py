@@ -134,7 +134,7 @@ def main() -> None:
             "HEALER_KUBECONFIG": str(kubeconfig),
             "HEALER_LOG_LEVEL": "WARNING",
         }
-        settings = {"workers": 2, "threads": 16}
+        settings = {"workers": int(os.environ.get("BENCH_WORKERS", "2")), "threads": int(os.environ.get("BENCH_THREADS", "16"))}
         bare, bare_url, _ = start_gunicorn("bare_app:app", {}, **settings)
         healer, healer_url, _ = start_gunicorn("self_healing_service.main:app", env, **settings)
         try:
@@ -144,16 +144,18 @@ def main() -> None:
             rate, lat, status = drive(healer_url, bodies)
             wrk_lines = []
             if shutil.which("wrk"):
+                (bare_wrk, bare_line), (healer_wrk, healer_line) = wrk(bare_url), wrk(healer_url)
                 wrk_lines = [
-                    f"  {'bare Flask 204 route':<22} {wrk(bare_url)}",
-                    f"  {'healer (dry-run)':<22} {wrk(healer_url)}",
+                    f"  {'bare Flask 204 route':<22} {bare_line}",
+                    f"  {'healer (dry-run)':<22} {healer_line}",
+                    f"  ratio healer/bare: {healer_wrk / bare_wrk if bare_wrk else 0:.2f}x",
                 ]
         finally:
             stop(bare)
             stop(healer)
             os.killpg(standin.pid, signal.SIGTERM)
             standin.wait(timeout=10)
-    print(f"throughput, {REQUESTS} requests, {CONCURRENCY} concurrent clients, gunicorn 2 workers x 16 threads")
+    print(f"throughput, {REQUESTS} requests, {CONCURRENCY} concurrent clients, gunicorn {settings['workers']} workers x {settings['threads']} threads")
     report("bare Flask 204 route", bare_rate, bare_lat, bare_status)
     report("healer (dry-run)", rate, lat, status)
     ratio = rate / bare_rate
