@@ -221,11 +221,11 @@ def submit(
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, Any]:
-    from anomaly_detection_model.score_metric import MetricFormatError, parse_rfc3339
+    from anomaly_detection_model.training_steps import resolve_time
 
     try:
-        start, split, end = (parse_rfc3339(t) for t in (args.train_start, args.train_end, args.holdout_end))
-    except MetricFormatError as exc:
+        start, split, end = (resolve_time(t) for t in (args.train_start, args.train_end, args.holdout_end))
+    except ValueError as exc:
         raise ValueError(f"--train-start/--train-end/--holdout-end: {exc}") from exc
     if not start < split < end:
         raise ValueError("need --train-start < --train-end < --holdout-end")

@@ -8,7 +8,8 @@ directories, so the same functions serve kfp (artifact paths) and scripts.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +21,41 @@ from anomaly_detection_model.score_metric import parse_rfc3339
 # that each kfp task (a fresh process) pays only for what it needs.
 
 
-def _time(text: str, name: str) -> datetime:
+_RELATIVE = re.compile(r"^-(\d+)([mhd])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def resolve_time(text: str, now: datetime | None = None) -> datetime:
+    """An RFC 3339 instant, or one relative to the run: ``now``, ``-90m``, ``-6h``, ``-14d``.
+
+    Relative windows let a scheduled run (Cloud Scheduler posts a fixed body) train on a rolling window.
+    """
+    stripped = text.strip()
+    now = now or datetime.now(UTC)
+    if stripped == "now":
+        return now
+    match = _RELATIVE.match(stripped)
+    if match:
+        return now - timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    return parse_rfc3339(stripped)
+
+
+def _time(text: str, name: str, now: datetime | None = None) -> datetime:
     try:
-        return parse_rfc3339(text)
+        return resolve_time(text, now)
     except ValueError as exc:
-        raise ValueError(f"{name}: {exc}") from exc
+        raise ValueError(f"{name}: {exc} (or a relative time such as now, -6h, -14d)") from exc
 
 
 def extract_features(
     store_uri: str, train_start: str, train_end: str, holdout_end: str, train_path: str, holdout_path: str
 ) -> dict[str, int]:
     """Read ``[train_start, holdout_end)`` from the store; rows before ``train_end`` train, the rest are held back."""
+    now = datetime.now(UTC)
     start, split, end = (
-        _time(train_start, "train_start"),
-        _time(train_end, "train_end"),
-        _time(holdout_end, "holdout_end"),
+        _time(train_start, "train_start", now),
+        _time(train_end, "train_end", now),
+        _time(holdout_end, "holdout_end", now),
     )
     if not start < split < end:
         raise ValueError("need train_start < train_end < holdout_end")

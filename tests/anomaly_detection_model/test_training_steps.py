@@ -111,3 +111,19 @@ def test_registry_uris_and_malformed_files(tmp_path: Path) -> None:
     (tmp_path / "r.json").write_text("[]")
     with pytest.raises(RegistryError, match="not a model registry file"):
         LocalRegistry(tmp_path / "r.json").current()
+
+
+def test_relative_training_windows_resolve_against_the_run_time() -> None:
+    from datetime import UTC, datetime
+
+    import pytest
+
+    from anomaly_detection_model.training_steps import resolve_time
+
+    now = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert resolve_time("now", now) == now
+    assert resolve_time("-14d", now) == datetime(2026, 11, 9, 12, 0, tzinfo=UTC)
+    assert resolve_time("-6h", now) == datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert resolve_time("2026-11-01T00:00:00Z", now) == datetime(2026, 11, 1, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        resolve_time("-2w", now)

@@ -16,6 +16,11 @@ locals {
       store_uri    = "bq://${var.project_id}.${var.dataset_id}.features"
       model_root   = "gs://${local.models_bucket}/anomaly"
       registry_uri = "vertex://${var.project_id}/${var.region}/${var.model_registry_name}"
+      # A rolling window, resolved when each scheduled run starts: train on days 15..2 back,
+      # hold back the last day for the evaluate -> gate step.
+      train_start = "-15d"
+      train_end   = "-1d"
+      holdout_end = "now"
     },
     var.training_parameter_values,
   )

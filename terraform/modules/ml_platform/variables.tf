@@ -162,7 +162,7 @@ variable "training_time_zone" {
 
 variable "training_parameter_values" {
   type        = map(string)
-  description = "Extra runtime parameters of the training pipeline (e.g. train_start, train_end, holdout_end); store_uri, model_root and registry_uri are set from this module's resources unless given here."
+  description = "Extra runtime parameters of the training pipeline, overriding the defaults: store_uri, model_root and registry_uri from this module's resources, and a rolling window train_start = \"-15d\", train_end = \"-1d\", holdout_end = \"now\" (RFC 3339 instants or times relative to each run: now, -6h, -14d)."
   default     = {}
 }
 
