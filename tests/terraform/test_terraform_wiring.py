@@ -377,3 +377,15 @@ def test_terraform_and_the_local_evaluator_accept_the_same_rules(tf: Any) -> Non
             rule["comparison"],
             rule["threshold"],
         )
+
+
+def test_open_incidents_are_renotified_so_the_healer_can_escalate(tf: Any) -> None:
+    alerting = tf.module("alerting")
+    strategy = tf.block(alerting.resource("google_monitoring_alert_policy", "healing"), "alert_strategy")
+    dynamic = tf.block(strategy, "dynamic")["notification_channel_strategy"]
+    assert tf.expr(dynamic["for_each"]).startswith("var.renotify_interval_seconds > 0")
+    content = tf.block(dynamic, "content")
+    assert "var.renotify_interval_seconds" in tf.expr(content["renotify_interval"])
+    assert content["notification_channel_names"] == ["${google_monitoring_notification_channel.pubsub.id}"]
+    # at or above the healer's default recheck_after (10 min), so a reminder means "the fix did not hold"
+    assert alerting.variables()["renotify_interval_seconds"]["default"] >= 600

@@ -102,6 +102,16 @@ resource "google_monitoring_alert_policy" "healing" {
 
   alert_strategy {
     auto_close = "${each.value.auto_close_seconds}s"
+
+    # Reminders for incidents that stay open: the healer reads a repeated `open` long after it
+    # acted as "the fix did not hold" and takes the next step of the ladder (or escalates).
+    dynamic "notification_channel_strategy" {
+      for_each = var.renotify_interval_seconds > 0 ? [1] : []
+      content {
+        notification_channel_names = [google_monitoring_notification_channel.pubsub.id]
+        renotify_interval          = "${var.renotify_interval_seconds}s"
+      }
+    }
   }
 
   documentation {

@@ -69,3 +69,14 @@ variable "user_labels" {
   description = "Extra user labels added to every policy (the healer routes on healer and incident-kind, which are always set)."
   default     = {}
 }
+
+variable "renotify_interval_seconds" {
+  type        = number
+  description = "Re-notify open incidents this often (0 = never). The healer treats a reminder that arrives after its own recheck_after as 'the fix did not hold' and takes the next action on the ladder; keep it at or above the policy's recheck_after (default 10 minutes)."
+  default     = 900
+
+  validation {
+    condition     = var.renotify_interval_seconds == 0 || (var.renotify_interval_seconds >= 300 && var.renotify_interval_seconds <= 86400)
+    error_message = "renotify_interval_seconds must be 0 or between 300 and 86400."
+  }
+}
