@@ -149,11 +149,20 @@ def test_closed_incident_after_action_is_reported_as_healed(cluster: Any, chatop
 
 def test_chatops_unreachable_answers_503_then_retries_only_the_notification(cluster: Any) -> None:
     with HttpReceiver(default=Answer(503, b"down")) as chatops:
-        client = make_client(cluster, chatops, HEALER_NOTIFY_ATTEMPTS="2")
+        ledger = InMemoryLedger()
+        app = create_app(
+            healer_settings(cluster, HEALER_CHATOPS_URL=chatops.url, HEALER_NOTIFY_ATTEMPTS="2"), ledger=ledger
+        )
+        client = app.test_client()
         pod = pods_of(cluster, "shop", "checkout")[0]
         body = push_body(incident_doc(pod_name=pod))
         assert client.post("/", data=body, content_type="application/json").status_code == 503
         assert len(chatops.matching("/notify")) == 2  # bounded retries
+        # the ledger says the decision was taken and the notification was not delivered, and why
+        [record] = [r for r in ledger.recent_decisions(limit=5)]
+        stored = ledger.get_record(f"0.nq8x2k5v1abc|open|{record['target_key']}|a0")
+        assert stored is not None and stored["outcome"] == "acted"
+        assert stored["notified"] is False and "HTTP 503" in stored["notify_error"]
         chatops.set_default(Answer(204, b""))
         assert client.post("/", data=body, content_type="application/json").status_code == 204
         assert len(restarts(cluster)) == 1  # the redelivery did not act again
@@ -379,3 +388,12 @@ def test_each_decision_is_one_cloud_logging_json_line_with_the_trace(cluster: An
     assert entry["message"].startswith("healer decision: acted restart on prod-gke/shop/checkout")
     assert entry["logging.googleapis.com/trace"] == "projects/acme-prod/traces/105445aa7843bc8bf206b12000100000"
     assert entry["decision"]["incident_id"] == "0.nq8x2k5v1abc" and entry["decision"]["outcome"] == "acted"
+
+
+def test_opt_in_mode_acts_only_on_annotated_deployments(cluster: Any, chatops_receiver: HttpReceiver) -> None:
+    client = make_client(cluster, chatops_receiver, HEALER_OPT_IN_MODE="true")
+    pod = pods_of(cluster, "shop", "checkout")[0]
+    client.post("/", data=push_body(incident_doc(pod_name=pod)), content_type="application/json")
+    [note] = notifications(chatops_receiver)
+    assert note["decision"]["reason"] == "not_opted_in" and "healer.selfheal.dev/enabled" in note["decision"]["detail"]
+    assert cluster.mutating_requests() == []

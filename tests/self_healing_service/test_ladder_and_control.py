@@ -165,3 +165,20 @@ def test_a_close_arriving_while_the_open_is_still_being_handled_is_retried(clust
     healer.handle(closed)  # the redelivered close now sees the action and reports it healed
     outcomes = [r.json()["decision"]["outcome"] for r in chatops_receiver.matching("/notify")]
     assert outcomes == ["acted", "verified"]
+
+
+def test_scale_out_is_scaled_back_when_the_incident_closes(cluster: Any, chatops_receiver: HttpReceiver) -> None:
+    policy = load_policy_text(
+        "version: 1\nrules:\n  - name: load\n    match: {kinds: [high_cpu]}\n    ladder:\n"
+        "      - {action: scale_out, params: {max_replicas: 5, step: 2, scale_back_on_close: true}}\n"
+    )
+    settings = healer_settings(cluster, HEALER_CHATOPS_URL=chatops_receiver.url)
+    healer = Healer(settings, policy, InMemoryLedger(),
+                    ClusterConnector(mode="kubeconfig", kubeconfig=cluster.kubeconfig_path), ChatOpsNotifier(settings))
+    pod = pods_of(cluster, "shop", "checkout")[0]
+    [opened] = healer.handle(parse(incident_doc(pod_name=pod))).decisions
+    assert opened.outcome == "acted" and opened.parameters["to"] == 4
+    [closed] = healer.handle(parse(incident_doc("cpu_high_closed.json", pod_name=pod))).decisions
+    assert closed.outcome == "verified" and "back to 2" in closed.detail
+    scales = [r.body["spec"]["replicas"] for r in cluster.mutating_requests() if r.path.endswith("/scale")]
+    assert scales == [4, 2]
