@@ -141,16 +141,22 @@ def test_malformed_control_commands_are_400(cluster: Any) -> None:
     assert response.status_code == 400 and b"duration_seconds" in response.data
 
 
-def test_a_close_arriving_while_the_open_is_still_being_handled_is_retried(cluster: Any,
-                                                                           chatops_receiver: HttpReceiver) -> None:
+def test_a_close_arriving_while_the_open_is_still_being_handled_is_retried(
+    cluster: Any, chatops_receiver: HttpReceiver
+) -> None:
     import pytest
 
     from self_healing_service.errors import TransientError
 
     settings = healer_settings(cluster, HEALER_CHATOPS_URL=chatops_receiver.url)
     ledger = InMemoryLedger()
-    healer = Healer(settings, load_policy_text(LADDER), ledger,
-                    ClusterConnector(mode="kubeconfig", kubeconfig=cluster.kubeconfig_path), ChatOpsNotifier(settings))
+    healer = Healer(
+        settings,
+        load_policy_text(LADDER),
+        ledger,
+        ClusterConnector(mode="kubeconfig", kubeconfig=cluster.kubeconfig_path),
+        ChatOpsNotifier(settings),
+    )
     pod = pods_of(cluster, "shop", "checkout")[0]
     opened = parse(incident_doc(pod_name=pod))
     closed = parse(incident_doc("cpu_high_closed.json", pod_name=pod))
@@ -173,8 +179,13 @@ def test_scale_out_is_scaled_back_when_the_incident_closes(cluster: Any, chatops
         "      - {action: scale_out, params: {max_replicas: 5, step: 2, scale_back_on_close: true}}\n"
     )
     settings = healer_settings(cluster, HEALER_CHATOPS_URL=chatops_receiver.url)
-    healer = Healer(settings, policy, InMemoryLedger(),
-                    ClusterConnector(mode="kubeconfig", kubeconfig=cluster.kubeconfig_path), ChatOpsNotifier(settings))
+    healer = Healer(
+        settings,
+        policy,
+        InMemoryLedger(),
+        ClusterConnector(mode="kubeconfig", kubeconfig=cluster.kubeconfig_path),
+        ChatOpsNotifier(settings),
+    )
     pod = pods_of(cluster, "shop", "checkout")[0]
     [opened] = healer.handle(parse(incident_doc(pod_name=pod))).decisions
     assert opened.outcome == "acted" and opened.parameters["to"] == 4
@@ -182,3 +193,42 @@ def test_scale_out_is_scaled_back_when_the_incident_closes(cluster: Any, chatops
     assert closed.outcome == "verified" and "back to 2" in closed.detail
     scales = [r.body["spec"]["replicas"] for r in cluster.mutating_requests() if r.path.endswith("/scale")]
     assert scales == [4, 2]
+
+
+def test_a_not_ready_node_incident_cordons_and_drains_that_node(cluster: Any, chatops_receiver: HttpReceiver) -> None:
+    settings = healer_settings(cluster, HEALER_CHATOPS_URL=chatops_receiver.url)
+    healer = Healer(
+        settings,
+        load_policy_text(
+            "version: 1\nrules:\n  - name: nodes\n    match: {kinds: [node_not_ready]}\n"
+            "    ladder: [{action: drain_node, params: {max_unavailable_share: 0.5}}]\n"
+        ),
+        InMemoryLedger(),
+        ClusterConnector(mode="kubeconfig", kubeconfig=cluster.kubeconfig_path),
+        ChatOpsNotifier(settings),
+    )
+    pod = pods_of(cluster, "shop", "checkout")[0]
+    node = next(p for p in cluster.list("pods", "shop") if p["metadata"]["name"] == pod)["spec"]["nodeName"]
+    cluster.set_node_ready(node, False)
+    on_node = {p["metadata"]["name"] for p in cluster.list("pods") if p["spec"].get("nodeName") == node}
+    doc = incident_doc(incident_id="0.node1")
+    inc = doc["incident"]
+    inc["resource"] = {
+        "type": "k8s_node",
+        "labels": {
+            "project_id": "acme-prod",
+            "location": "europe-west1",
+            "cluster_name": "prod-gke",
+            "node_name": node,
+        },
+    }
+    inc["metric"] = {"type": "kubernetes.io/node/status_condition", "labels": {"condition": "Ready"}}
+    inc["metadata"] = {"system_labels": {}, "user_labels": {}}
+    inc["policy_user_labels"] = {}
+    [decision] = healer.handle(parse(doc)).decisions
+    assert decision.outcome == "acted" and decision.action == "drain_node", decision.detail
+    assert cluster.get("nodes", "", node)["spec"]["unschedulable"] is True
+    evicted = {r.path.split("/")[-2] for r in cluster.mutating_requests() if r.path.endswith("/eviction")}
+    assert evicted and evicted <= on_node  # only that node's pods were evicted
+    note = chatops_receiver.matching("/notify")[0].json()
+    assert note["target"]["kind"] == "Node" and note["target"]["node"] == node
