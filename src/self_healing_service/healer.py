@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from healing_contract.control import ControlTarget
 from healing_contract.notification import DecisionInfo, TargetInfo
 from self_healing_service import actions as act
 from self_healing_service import evidence
@@ -225,8 +226,11 @@ class Healer:
 
     @staticmethod
     def _silence_keys(target: Target) -> list[str]:
-        name = target.name
-        return [f"{target.cluster.name or '*'}/{target.namespace}/{name}", f"*/{target.namespace}/{name}"]
+        """A silence names the cluster, or any cluster ("*"): the keys ChatOps' control commands use."""
+        return [
+            ControlTarget(target.namespace, target.name, cluster=target.cluster.name).key(),
+            ControlTarget(target.namespace, target.name).key(),
+        ]
 
     def _budget_rules(self, target: Target) -> list[BudgetRule]:
         d = self.policy.defaults

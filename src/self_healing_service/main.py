@@ -276,7 +276,7 @@ def _apply_command(state: _Lazy, command: ControlCommand) -> tuple[int, ControlR
     if command.command in ("silence", "pause"):
         assert target is not None
         duration = command.duration_seconds or 3600
-        key = f"{target.cluster or '*'}/{target.namespace}/{target.name}"
+        key = target.key()
         ledger.set_silence(
             Silence(key, now + duration, f"{actor} ({command.actor.source})", command.note or command.command)
         )
@@ -288,8 +288,7 @@ def _apply_command(state: _Lazy, command: ControlCommand) -> tuple[int, ControlR
         )
     if command.command in ("unsilence", "resume"):
         assert target is not None
-        key = f"{target.cluster or '*'}/{target.namespace}/{target.name}"
-        existed = ledger.clear_silence(key)
+        existed = ledger.clear_silence(target.key())
         return 200, ControlResult(
             True,
             command.command,

@@ -38,6 +38,8 @@ from typing import Any
 
 import yaml
 
+from self_healing_service.incident import KNOWN_KINDS
+
 ACTIONS = (
     "restart",
     "delete_pod",
@@ -48,17 +50,7 @@ ACTIONS = (
     "cleanup_evicted",
     "cleanup_jobs",
 )
-KINDS = (
-    "high_cpu",
-    "crash_loop",
-    "oom_killed",
-    "memory_pressure",
-    "anomaly",
-    "node_not_ready",
-    "failed_job",
-    "evicted_pods",
-    "high_load",
-)
+KINDS = tuple(kind for kind in KNOWN_KINDS if kind != "unknown")  # what a rule may match
 _ACTION_PARAMS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "restart": {},
     "delete_pod": {},
