@@ -9,8 +9,6 @@ refused, duplicates absorbed, and deliveries lost (never acknowledged; target 0)
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import tempfile
 import threading
@@ -19,40 +17,18 @@ from collections import Counter
 from pathlib import Path
 
 import requests
-from _processes import start_gunicorn, stop
+from _processes import fleet_fixture, push_body, start_gunicorn, stop
 
 from kube_standin.cluster import StandinCluster
 from kube_standin.controller import SimulationSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS, PER_TARGET, COPIES, CONCURRENCY, MAX_REDELIVERIES = 50, 10, 20, 64, 5
-FIXTURE = {
-    "namespaces": [
-        {
-            "name": "shop",
-            "deployments": [
-                {
-                    "name": f"web-{i}",
-                    "replicas": 1,
-                    "labels": {"app": f"web-{i}"},
-                    "containers": [{"name": "web", "image": "shop/web:1"}],
-                }
-                for i in range(TARGETS)
-            ],
-        }
-    ]
-}
+FIXTURE = fleet_fixture(TARGETS)
 
 
 def body(incident: int) -> bytes:
-    doc = json.loads((ROOT / "tests" / "data" / "alerts" / "cpu_high_open.json").read_text())
-    inc = doc["incident"]
-    target = incident % TARGETS
-    inc["incident_id"] = f"0.storm{incident}"
-    inc["resource"]["labels"].update(namespace_name="shop", pod_name=f"web-{target}-x", container_name="web")
-    inc["metadata"]["system_labels"]["top_level_controller_name"] = f"web-{target}"
-    data = base64.b64encode(json.dumps(doc).encode()).decode()
-    return json.dumps({"message": {"data": data, "messageId": str(incident)}, "subscription": "s"}).encode()
+    return push_body(f"0.storm{incident}", incident % TARGETS, str(incident))
 
 
 WIDE_BUDGETS = """\

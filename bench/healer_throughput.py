@@ -9,8 +9,6 @@ throughput, p99 <= 20 ms at 32 concurrent requests.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import shutil
 import signal
@@ -24,37 +22,16 @@ from pathlib import Path
 
 import requests
 import yaml
-from _processes import start_gunicorn, stop
+from _processes import fleet_fixture, push_body, start_gunicorn, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 CONCURRENCY = 32
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
-FIXTURE = {
-    "namespaces": [
-        {
-            "name": "shop",
-            "deployments": [
-                {
-                    "name": f"web-{i}",
-                    "replicas": 1,
-                    "labels": {"app": f"web-{i}"},
-                    "containers": [{"name": "web", "image": "shop/web:1"}],
-                }
-                for i in range(50)
-            ],
-        }
-    ],
-}
+FIXTURE = fleet_fixture(50)
 
 
 def body(n: int) -> bytes:
-    doc = json.loads((ROOT / "tests" / "data" / "alerts" / "cpu_high_open.json").read_text())
-    inc = doc["incident"]
-    inc["incident_id"] = f"0.bench{n}"
-    inc["resource"]["labels"].update(namespace_name="shop", pod_name=f"web-{n % 50}-0", container_name="web")
-    inc["metadata"]["system_labels"]["top_level_controller_name"] = f"web-{n % 50}"
-    data = base64.b64encode(json.dumps(doc).encode()).decode()
-    return json.dumps({"message": {"data": data, "messageId": str(n)}, "subscription": "s"}).encode()
+    return push_body(f"0.bench{n}", n % 50, str(n))
 
 
 def drive(url: str, bodies: list[bytes]) -> tuple[float, list[float], dict[int, int]]:
@@ -134,7 +111,10 @@ def main() -> None:
             "HEALER_KUBECONFIG": str(kubeconfig),
             "HEALER_LOG_LEVEL": "WARNING",
         }
-        settings = {"workers": int(os.environ.get("BENCH_WORKERS", "2")), "threads": int(os.environ.get("BENCH_THREADS", "16"))}
+        settings = {
+            "workers": int(os.environ.get("BENCH_WORKERS", "2")),
+            "threads": int(os.environ.get("BENCH_THREADS", "16")),
+        }
         bare, bare_url, _ = start_gunicorn("bare_app:app", {}, **settings)
         healer, healer_url, _ = start_gunicorn("self_healing_service.main:app", env, **settings)
         try:
@@ -155,7 +135,9 @@ def main() -> None:
             stop(healer)
             os.killpg(standin.pid, signal.SIGTERM)
             standin.wait(timeout=10)
-    print(f"throughput, {REQUESTS} requests, {CONCURRENCY} concurrent clients, gunicorn {settings['workers']} workers x {settings['threads']} threads")
+    print(
+        f"throughput, {REQUESTS} requests, {CONCURRENCY} concurrent clients, gunicorn {settings['workers']} workers x {settings['threads']} threads"
+    )
     report("bare Flask 204 route", bare_rate, bare_lat, bare_status)
     report("healer (dry-run)", rate, lat, status)
     ratio = rate / bare_rate

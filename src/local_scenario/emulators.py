@@ -11,14 +11,11 @@ import os
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
-from local_scenario.process_group import stop_process_group
+from local_scenario.process_group import stop_process_group, wait_for_http
 
 INSTALL_HINT = (
     "the Google Cloud CLI with its emulators is needed: install it "
@@ -72,17 +69,12 @@ def start_emulator(kind: str, workdir: Path, *, timeout: float = 60.0) -> Emulat
             args, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True, env=env, cwd=workdir
         )
     emulator = Emulator(kind, host_port, process, log_path)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            tail = log_path.read_text(errors="replace")[-800:]
-            raise EmulatorUnavailable(f"the {kind} emulator exited early ({INSTALL_HINT}):\n{tail}")
-        try:
-            if requests.get(f"http://{host_port}/", timeout=1).status_code == 200:
-                return emulator
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
+    state = wait_for_http(process, f"http://{host_port}/", timeout, interval=0.3)
+    if state == "up":
+        return emulator
+    if state == "exited":
+        tail = log_path.read_text(errors="replace")[-800:]
+        raise EmulatorUnavailable(f"the {kind} emulator exited early ({INSTALL_HINT}):\n{tail}")
     emulator.stop()
     raise EmulatorUnavailable(f"the {kind} emulator did not answer within {timeout:.0f}s; see {log_path}")
 

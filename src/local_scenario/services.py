@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
 from local_scenario.emulators import free_port
-from local_scenario.process_group import stop_process_group
+from local_scenario.process_group import stop_process_group, wait_for_http
 
 
 class ServiceFailed(RuntimeError):
@@ -56,16 +53,11 @@ def spawn_gunicorn(name: str, app: str, env: Mapping[str, str], workdir: Path, *
 
 def wait_healthy(service: Service, timeout: float = 30.0) -> Service:
     """Wait for /healthz; on failure stop the service and raise with the tail of its log."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            raise ServiceFailed(f"{service.name} exited during start-up:\n{service.log_tail()}")
-        try:
-            if requests.get(service.url + "/healthz", timeout=1).status_code == 200:
-                return service
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
+    state = wait_for_http(service.process, service.url + "/healthz", timeout)
+    if state == "up":
+        return service
+    if state == "exited":
+        raise ServiceFailed(f"{service.name} exited during start-up:\n{service.log_tail()}")
     service.stop()
     raise ServiceFailed(f"{service.name} did not answer /healthz within {timeout:.0f}s:\n{service.log_tail()}")
 
