@@ -17,6 +17,7 @@ import requests
 
 from local_scenario.emulators import Emulator, free_port
 from local_scenario.http_receiver import Answer, HttpReceiver
+from local_scenario.process_group import wait_for_http
 from local_scenario.serving import ServerThread, wait_until
 from self_healing_service.ledger import InMemoryLedger
 from self_healing_service.main import create_app
@@ -161,13 +162,7 @@ def _start_healer_process(env: dict[str, str]) -> tuple[subprocess.Popen[bytes],
     )
     url = f"http://127.0.0.1:{port}"
 
-    def up() -> bool:
-        try:
-            return requests.get(url + "/healthz", timeout=0.5).status_code == 200
-        except requests.RequestException:
-            return False
-
-    assert wait_until(up, timeout=30), "healer process did not start"
+    assert wait_for_http(process, url + "/healthz", timeout=30) == "up", "healer process did not start"
     return process, url
 
 
