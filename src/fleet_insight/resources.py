@@ -1,10 +1,9 @@
 """Resource advice: recommended CPU/memory requests and limits from usage history.
 
-Pure functions, standard library only, so the healer can import them without the
-report's dependencies. The healer's "raise memory limit" action calls
-:func:`recommend_memory_limit` with the container's current limit and the OOM count;
-the report calls :func:`advise_container` with the usage history from the features
-table.
+Pure functions, standard library only. The memory-raise rule (:func:`recommend_memory_limit`,
+:func:`raise_memory_limit`) lives in :mod:`healing_contract.quantity`, below both this report
+and the healer's ``raise_memory`` action; the report calls :func:`advise_container` with the
+usage history from the features table.
 
 Units: CPU in cores, memory in bytes. The features table stores *utilisation*
 (usage / limit), so converting to absolute usage needs the limit that was in force:
@@ -16,75 +15,35 @@ converted and the corresponding advice is "keep".
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fleet_insight.quantity import GI, MI, format_cpu, format_memory, parse_cpu, parse_memory
+from healing_contract.quantity import (
+    DEFAULT_POLICY,
+    AdvicePolicy,
+    Recommendation,
+    clean_samples,
+    format_cpu,
+    format_memory,
+    parse_cpu,
+    parse_memory,
+    percentile,
+    percentile_label,
+    raise_memory_limit,
+    recommend_memory_limit,
+    round_memory,
+    within_tolerance,
+)
 
-
-@dataclass(frozen=True)
-class AdvicePolicy:
-    """Knobs of the recommendation; the defaults are documented in the package README."""
-
-    memory_limit_percentile: float = 99.0
-    memory_request_percentile: float = 95.0
-    cpu_request_percentile: float = 90.0
-    cpu_limit_percentile: float = 99.0
-    memory_limit_headroom: float = 1.2
-    memory_request_headroom: float = 1.1
-    cpu_request_headroom: float = 1.1
-    cpu_limit_headroom: float = 1.3
-    oom_raise_factor: float = 1.5  # after OOM kills: at least current limit x this
-    max_raise_factor: float = 2.0  # never more than current x this in one step
-    throttled_utilisation: float = 0.95  # CPU p99 at/above this fraction of the limit = pinned
-    max_memory_bytes: int = 64 * GI
-    min_memory_bytes: int = 32 * MI
-    min_cpu_cores: float = 0.01
-    tolerance: float = 0.10  # relative changes within this keep the current value
-    min_samples_to_lower: int = 60  # fewer samples never lower a value
-
-    def __post_init__(self) -> None:
-        for name in (
-            "memory_limit_percentile",
-            "memory_request_percentile",
-            "cpu_request_percentile",
-            "cpu_limit_percentile",
-        ):
-            value = getattr(self, name)
-            if not 0 <= value <= 100:
-                raise ValueError(f"{name} must be within [0, 100], got {value}")
-        for name in (
-            "memory_limit_headroom",
-            "memory_request_headroom",
-            "cpu_request_headroom",
-            "cpu_limit_headroom",
-            "oom_raise_factor",
-        ):
-            if getattr(self, name) < 1.0:
-                raise ValueError(f"{name} must be >= 1.0, got {getattr(self, name)}")
-        if self.max_raise_factor < self.oom_raise_factor:
-            raise ValueError("max_raise_factor must be >= oom_raise_factor")
-        if self.min_memory_bytes <= 0 or self.max_memory_bytes < self.min_memory_bytes:
-            raise ValueError("need 0 < min_memory_bytes <= max_memory_bytes")
-        if not 0 <= self.tolerance < 1:
-            raise ValueError(f"tolerance must be within [0, 1), got {self.tolerance}")
-
-
-DEFAULT_POLICY = AdvicePolicy()
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    """One recommended value (base units) with the reason, or ``None`` when there is nothing to say."""
-
-    current: float | None
-    value: float | None
-    reason: str
-
-    @property
-    def changed(self) -> bool:
-        return self.value is not None and self.current != self.value
+__all__ = [  # the memory-raise rule lives in healing_contract.quantity; the report imports it from here too
+    "DEFAULT_POLICY",
+    "AdvicePolicy",
+    "Recommendation",
+    "percentile",
+    "raise_memory_limit",
+    "recommend_memory_limit",
+]
 
 
 @dataclass(frozen=True)
@@ -146,127 +105,11 @@ class DeploymentAdvice:
 # --------------------------------------------------------------------------- helpers
 
 
-def percentile(values: Iterable[float], q: float) -> float | None:
-    """Linear-interpolated percentile (numpy's default method); ``None`` for no finite values."""
-    data = sorted(v for v in values if v is not None and math.isfinite(v))
-    if not data:
-        return None
-    if not 0 <= q <= 100:
-        raise ValueError(f"percentile must be within [0, 100], got {q}")
-    pos = (len(data) - 1) * q / 100.0
-    low = math.floor(pos)
-    high = min(low + 1, len(data) - 1)
-    return data[low] + (data[high] - data[low]) * (pos - low)
-
-
-def _clean(values: Iterable[float | None]) -> list[float]:
-    return [float(v) for v in values if v is not None and math.isfinite(v) and v >= 0]
-
-
-def _within_tolerance(current: float, proposed: float, tolerance: float) -> bool:
-    return current > 0 and abs(proposed - current) / current <= tolerance
-
-
-def _round_memory(value: float) -> int:
-    return math.ceil(value / MI) * MI
-
-
 def _round_cpu(value: float) -> float:
     return math.ceil(round(value * 1000, 6) / 5) * 5 / 1000
 
 
-def _pct(q: float) -> str:
-    return f"p{q:g}"
-
-
 # --------------------------------------------------------------------------- memory
-
-
-def recommend_memory_limit(
-    usage_history: Sequence[float],
-    current_limit: int | None,
-    oom_events: int,
-    policy: AdvicePolicy = DEFAULT_POLICY,
-) -> Recommendation:
-    """Recommended memory limit in bytes.
-
-    ``usage_history``: absolute peak memory per window in bytes (may be empty, e.g. when
-    the healer reacts to an OOM kill and has no history at hand). ``current_limit``: the
-    container's limit today (bytes) or ``None``. ``oom_events``: OOM kills seen in the window.
-
-    Rules: the ``memory_limit_percentile`` of the history times ``memory_limit_headroom``;
-    after OOM kills at least ``current_limit * oom_raise_factor``; never more than
-    ``current_limit * max_raise_factor`` nor ``max_memory_bytes``; never below
-    ``min_memory_bytes``; without OOMs and with fewer than ``min_samples_to_lower`` samples
-    never lower; changes within ``tolerance`` keep the current value.
-    """
-    if isinstance(oom_events, bool) or not isinstance(oom_events, int) or oom_events < 0:
-        raise ValueError(f"oom_events must be a non-negative integer, got {oom_events!r}")
-    if current_limit is not None and (not isinstance(current_limit, int | float) or current_limit <= 0):
-        raise ValueError(f"current_limit must be a positive number of bytes or None, got {current_limit!r}")
-    samples = _clean(usage_history)
-    peak = percentile(samples, policy.memory_limit_percentile)
-    from_usage = peak * policy.memory_limit_headroom if peak is not None else None
-    label = f"{_pct(policy.memory_limit_percentile)} x {policy.memory_limit_headroom:g}"
-
-    if current_limit is None:
-        if from_usage is None:
-            return Recommendation(None, None, "no memory limit set and no usage history")
-        first = _round_memory(min(max(from_usage, policy.min_memory_bytes), policy.max_memory_bytes))
-        return Recommendation(None, float(first), f"no limit set; {label} of peak usage")
-
-    current = float(current_limit)
-    ceiling = min(current * policy.max_raise_factor, float(policy.max_memory_bytes))
-    if oom_events > 0:
-        floor = current * policy.oom_raise_factor
-        proposed = max(from_usage or 0.0, floor)
-        reason = f"{oom_events} OOM kill(s): at least {policy.oom_raise_factor:g} x current limit"
-        if from_usage is not None and from_usage > floor:
-            reason = f"{oom_events} OOM kill(s); {label} of peak usage"
-        if proposed > ceiling:
-            proposed = ceiling
-            reason += f", capped at {format_memory(ceiling)}"
-        value = float(_round_memory(max(proposed, policy.min_memory_bytes)))
-        if value <= current:
-            return Recommendation(current, current, reason + "; already at the ceiling, escalate")
-        return Recommendation(current, value, reason)
-
-    if from_usage is None:
-        return Recommendation(current, current, "no usage history: keep")
-    proposed = min(max(from_usage, policy.min_memory_bytes), ceiling)
-    if proposed < current and len(samples) < policy.min_samples_to_lower:
-        return Recommendation(current, current, f"only {len(samples)} samples: too few to lower")
-    if _within_tolerance(current, proposed, policy.tolerance):
-        return Recommendation(current, current, f"{label} of peak usage is within tolerance: keep")
-    value = float(_round_memory(proposed))
-    direction = "raise" if value > current else "lower"
-    return Recommendation(current, value, f"{direction}: {label} of peak usage")
-
-
-def raise_memory_limit(
-    current_limit: str,
-    oom_events: int = 1,
-    factor: float = 1.5,
-    cap: str = "4Gi",
-    usage_history: Sequence[float] = (),
-) -> Recommendation:
-    """The healer's "raise memory limit" step on Kubernetes quantity strings.
-
-    Same rules as :func:`recommend_memory_limit` with ``oom_raise_factor=factor`` and
-    ``max_memory_bytes=cap``: e.g. ``"256Mi"`` after an OOM kill -> 384Mi; at the cap the
-    recommendation is unchanged (``changed`` is False) and the reason says so.
-    ``usage_history`` (peak bytes per window) may raise it further, never above the cap.
-    """
-    limit = parse_memory(current_limit)
-    ceiling = parse_memory(cap)
-    if limit <= 0:
-        raise ValueError(f"current memory limit must be positive, got {current_limit!r}")
-    policy = AdvicePolicy(
-        oom_raise_factor=factor,
-        max_raise_factor=max(factor, DEFAULT_POLICY.max_raise_factor),
-        max_memory_bytes=max(ceiling, DEFAULT_POLICY.min_memory_bytes),
-    )
-    return recommend_memory_limit(usage_history, limit, oom_events, policy)
 
 
 def recommend_memory_request(
@@ -277,13 +120,13 @@ def recommend_memory_request(
     policy: AdvicePolicy = DEFAULT_POLICY,
 ) -> Recommendation:
     """Recommended memory request in bytes from absolute mean usage per window; never above ``limit``."""
-    samples = _clean(usage_history)
+    samples = clean_samples(usage_history)
     typical = percentile(samples, policy.memory_request_percentile)
     current = float(current_request) if current_request is not None else None
     if typical is None:
         return Recommendation(current, current, "no usage history: keep")
     proposed = max(typical * policy.memory_request_headroom, float(policy.min_memory_bytes))
-    label = f"{_pct(policy.memory_request_percentile)} x {policy.memory_request_headroom:g}"
+    label = f"{percentile_label(policy.memory_request_percentile)} x {policy.memory_request_headroom:g}"
     reason = f"{label} of mean usage"
     if limit is not None and proposed > limit:
         proposed, reason = limit, reason + ", capped at the limit"
@@ -292,10 +135,10 @@ def recommend_memory_request(
             return Recommendation(current, current, "OOM kills seen: never lower the request")
         if proposed < current and len(samples) < policy.min_samples_to_lower:
             return Recommendation(current, current, f"only {len(samples)} samples: too few to lower")
-        if _within_tolerance(current, proposed, policy.tolerance) and (limit is None or current <= limit):
+        if within_tolerance(current, proposed, policy.tolerance) and (limit is None or current <= limit):
             return Recommendation(current, current, f"{reason} is within tolerance: keep")
         reason = f"{'raise' if proposed > current else 'lower'}: {reason}"
-    return Recommendation(current, float(_round_memory(proposed)), reason)
+    return Recommendation(current, float(round_memory(proposed)), reason)
 
 
 # --------------------------------------------------------------------------- CPU
@@ -310,7 +153,7 @@ def recommend_cpu(
 ) -> tuple[Recommendation, Recommendation]:
     """(request, limit) in cores from absolute CPU usage per window (mean and max)."""
     req_now, lim_now = current.cpu_request, current.cpu_limit
-    means, peaks = _clean(mean_usage), _clean(max_usage)
+    means, peaks = clean_samples(mean_usage), clean_samples(max_usage)
     typical = percentile(means, policy.cpu_request_percentile)
     peak = percentile(peaks, policy.cpu_limit_percentile)
     if typical is None or peak is None:
@@ -320,10 +163,10 @@ def recommend_cpu(
         )
     few = len(means) < policy.min_samples_to_lower
 
-    req_label = f"{_pct(policy.cpu_request_percentile)} x {policy.cpu_request_headroom:g} of mean usage"
+    req_label = f"{percentile_label(policy.cpu_request_percentile)} x {policy.cpu_request_headroom:g} of mean usage"
     req_value = max(typical * policy.cpu_request_headroom, policy.min_cpu_cores)
 
-    lim_label = f"{_pct(policy.cpu_limit_percentile)} x {policy.cpu_limit_headroom:g} of peak usage"
+    lim_label = f"{percentile_label(policy.cpu_limit_percentile)} x {policy.cpu_limit_headroom:g} of peak usage"
     lim_value = max(peak * policy.cpu_limit_headroom, req_value)
     if pinned and lim_now is not None:
         lim_value = max(lim_value, lim_now * policy.oom_raise_factor)
@@ -336,7 +179,7 @@ def recommend_cpu(
             return Recommendation(None, _round_cpu(proposed), f"not set; {label}")
         if proposed < now and few:
             return Recommendation(now, now, f"only {len(means)} samples: too few to lower")
-        if _within_tolerance(now, proposed, policy.tolerance):
+        if within_tolerance(now, proposed, policy.tolerance):
             return Recommendation(now, now, f"{label} is within tolerance: keep")
         direction = "raise" if proposed > now else "lower"
         return Recommendation(now, _round_cpu(proposed), f"{direction}: {label}")
@@ -366,8 +209,8 @@ def advise_container(
     samples = max(len(usage.memory_max), len(usage.cpu_mean))
     if container.memory_limit is not None:
         mem_limit = container.memory_limit
-        mem_peak_bytes = [u * mem_limit for u in _clean(usage.memory_max)]
-        mem_mean_bytes = [u * mem_limit for u in _clean(usage.memory_mean)]
+        mem_peak_bytes = [u * mem_limit for u in clean_samples(usage.memory_max)]
+        mem_mean_bytes = [u * mem_limit for u in clean_samples(usage.memory_mean)]
         memory_limit = recommend_memory_limit(mem_peak_bytes, mem_limit, usage.oom_events, policy)
         memory_request = recommend_memory_request(
             mem_mean_bytes, container.memory_request, memory_limit.value, usage.oom_events, policy
@@ -379,9 +222,9 @@ def advise_container(
 
     if container.cpu_limit is not None:
         cpu_limit_now = container.cpu_limit
-        cpu_means = [u * cpu_limit_now for u in _clean(usage.cpu_mean)]
-        cpu_peaks = [u * cpu_limit_now for u in _clean(usage.cpu_max)]
-        peak_util = percentile(_clean(usage.cpu_max), policy.cpu_limit_percentile)
+        cpu_means = [u * cpu_limit_now for u in clean_samples(usage.cpu_mean)]
+        cpu_peaks = [u * cpu_limit_now for u in clean_samples(usage.cpu_max)]
+        peak_util = percentile(clean_samples(usage.cpu_max), policy.cpu_limit_percentile)
         pinned = peak_util is not None and peak_util >= policy.throttled_utilisation
         cpu_request, cpu_limit = recommend_cpu(cpu_means, cpu_peaks, container, pinned, policy)
     else:

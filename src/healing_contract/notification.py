@@ -15,48 +15,19 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from healing_contract.actions import ActionWording
+from healing_contract.decision import REASON_TEXT, Outcome
+
 SCHEMA_VERSION = "1"
 
-# What happened, from a human's point of view. ChatOps picks the wording and
-# the colour from this; the healer never sends free-form headlines.
-OUTCOMES = (
-    "acted",  # a mutating action was taken
-    "dry_run",  # an action would have been taken (dry-run mode): zero mutating calls
-    "refused",  # policy refused to act (protected namespace, opt-out, cooldown, budget, silence, ...)
-    "held_for_approval",  # policy holds the action until a human approves it in chat
-    "failed",  # the action was attempted and failed
-    "verified",  # the action's rollout became ready / the incident closed after it
-    "escalated",  # the ladder is exhausted; a human is needed
-    "closed",  # Cloud Monitoring closed the incident
-    "ignored",  # not actionable (no matching policy); sent only when asked for
-)
+# What happened (see decision.Outcome) and the machine reason codes (see decision.Reason).
+OUTCOMES = tuple(str(outcome) for outcome in Outcome)
 
 SEVERITIES = ("critical", "error", "warning", "info", "unknown")
 
 # Machine reason codes in DecisionInfo.reason, so ChatOps can say what to do next.
 # Acted decisions carry "policy:<rule name>"; model-proposed plans "reasoner_<disposition>".
-REASON_CODES = {
-    "protected_namespace": "the namespace is protected; the healer never touches it",
-    "opted_out": "the Deployment carries the opt-out annotation",
-    "not_opted_in": "opt-in mode and the Deployment lacks the opt-in annotation",
-    "unsupported_target": "the pod is not owned by a Deployment",
-    "silenced": "a human silenced or paused the target from chat",
-    "maintenance_window": "a maintenance window is in progress",
-    "approval_required": "the policy holds this action until someone approves it",
-    "cooldown": "the healer acted on this target recently",
-    "budget_target": "the per-target action budget is spent",
-    "budget_namespace": "the per-namespace action budget is spent",
-    "budget_cluster": "the per-cluster action budget is spent",
-    "circuit_breaker": "too many actions in the cluster: all actions there are stopped",
-    "no_applicable_action": "no step of the ladder applies to this target",
-    "no_policy": "no policy rule for this incident kind",
-    "dry_run": "dry-run mode: nothing was changed",
-    "kube_error": "the Kubernetes API refused or failed the action",
-    "rollout_not_ready": "the action was taken but the rollout did not become ready in time",
-    "ladder_exhausted": "every step was tried and the incident is still open",
-    "incident_closed": "Cloud Monitoring closed the incident after the action",
-    "closed": "Cloud Monitoring closed the incident; no action had been taken",
-}
+REASON_CODES = {str(code): text for code, text in REASON_TEXT.items()}
 
 
 class ContractError(ValueError):
@@ -113,6 +84,8 @@ class DecisionInfo:
     parameters: dict[str, Any] = field(default_factory=dict)
     step: int = 0  # position on the policy's action ladder (0-based)
     needs_human: bool = False
+    # how chat words the action (declared with the action in the healer's registry); optional
+    wording: ActionWording = field(default_factory=ActionWording)
 
 
 @dataclass(frozen=True)
@@ -198,6 +171,13 @@ def _labels(m: Mapping[str, Any], key: str, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in mapping.items()}
 
 
+def _wording(value: object, where: str) -> ActionWording:
+    if value is None:
+        return ActionWording()
+    doc = _require_mapping(value, where)
+    return ActionWording(infinitive=_str(doc, "infinitive", where), past=_str(doc, "past", where))
+
+
 def parse_notification(data: object) -> Notification:
     """Validate a decoded JSON document and build a :class:`Notification`.
 
@@ -265,6 +245,7 @@ def parse_notification(data: object) -> Notification:
         parameters=dict(params),
         step=_int(dec, "step", where) or 0,
         needs_human=needs_human,
+        wording=_wording(dec.get("wording"), f"{where}.wording"),
     )
 
     lnk = _require_mapping(doc.get("links") or {}, "notification.links")

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from fleet_insight.resources import raise_memory_limit
+from healing_contract.quantity import raise_memory_limit
 from self_healing_service.errors import KubeNotFound, KubeRefused
 from self_healing_service.kube import KubeGateway
 
